@@ -1,0 +1,106 @@
+#include "actors/catalog_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/errors.hpp"
+#include "actors/messages.hpp"
+#include "actors/org_actor.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/keys.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
+
+namespace hotlead {
+
+struct catalog_state {
+  std::shared_ptr<catalog_init> cfg;
+  // Work to finish (in this actor) once the journal has a record.
+  std::unordered_map<uint64_t, std::function<void(const std::optional<problem>&)>> pending;
+  uint64_t next_token = 1;
+  static inline const char* name = "catalog";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<catalog_state>*;
+
+void journal_put(self_ptr self, std::string key, std::string value,
+                 std::function<void(const std::optional<problem>&)> then) {
+  auto token = self->state.next_token++;
+  self->state.pending.emplace(token, std::move(then));
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  self->state.cfg->jr->append({{write_op::put, std::move(key), std::move(value)}},
+                              [me, token](const std::optional<problem>& err) {
+                                caf::anon_send(me, msg::committed_atom::value, token, err);
+                              });
+}
+
+} // namespace
+
+namespace {
+
+caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
+                            std::shared_ptr<catalog_init> init) {
+  self->state.cfg = std::move(init);
+  self->set_default_handler(caf::drop);
+  return {
+    [=](msg::new_org& m) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      auto o = std::move(m.record);
+      o.id = new_id();
+      o.created_at = now_ms();
+      std::string value;
+      encode(value, o);
+      journal_put(self, keys::org(o.id), std::move(value),
+                  [=](const std::optional<problem>& err) mutable {
+                    if (err)
+                      return rp.deliver(make_error(*err));
+                    auto dir = std::make_shared<org_init>();
+                    dir->org = o.id;
+                    dir->rt = self->state.cfg->rt;
+                    auto hdl = spawn_org(self->system(), dir);
+                    self->link_to(hdl); // org actors stop with the catalog
+                    self->state.cfg->org_actors[o.id] = hdl;
+                    self->state.cfg->orgs[o.id] = o;
+                    std::string body;
+                    write_org(body, o);
+                    rp.deliver(std::move(body));
+                  });
+      return rp;
+    },
+    [=](msg::new_key& m) -> caf::result<msg::key_grant> {
+      auto org_it = self->state.cfg->org_actors.find(m.record.org);
+      if (org_it == self->state.cfg->org_actors.end())
+        return make_error(errc::not_found, "no organization with id " + id_to_hex(m.record.org));
+      auto rp = self->make_response_promise<msg::key_grant>();
+      std::string value;
+      encode(value, m.record);
+      auto grant = msg::key_grant{m.record, org_it->second};
+      journal_put(self, keys::api_key(m.record.hash), std::move(value),
+                  [=](const std::optional<problem>& err) mutable {
+                    if (err)
+                      rp.deliver(make_error(*err));
+                    else
+                      rp.deliver(std::move(grant));
+                  });
+      return rp;
+    },
+    [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
+      auto i = self->state.pending.find(token);
+      if (i == self->state.pending.end())
+        return;
+      auto then = std::move(i->second);
+      self->state.pending.erase(i);
+      then(err);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_catalog(caf::actor_system& sys, std::shared_ptr<catalog_init> init) {
+  return sys.spawn(catalog_actor, std::move(init));
+}
+
+} // namespace hotlead

@@ -1,0 +1,133 @@
+// The messages actors exchange, as protocol types: no HTTP here (the actor
+// is not aware of HTTP). Each request names its reply type in a comment.
+// They cross only local mailboxes for now and are declared unsafe message
+// types; the cluster work must give them `inspect` overloads and register
+// them on every node (see ../shared/CAF-0.17.md, "Messages that cross").
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/lead.hpp"
+#include "protocol/org.hpp"
+#include "protocol/query.hpp"
+
+namespace hotlead::msg {
+
+using committed_atom = caf::atom_constant<caf::atom("committed")>;
+
+enum class upsert_mode : uint8_t { none, email, external_id };
+
+// -- to shards ----------------------------------------------------------------
+
+struct get_lead { // → std::string (lead JSON)
+  uint64_t org;
+  uint64_t id;
+};
+
+struct create_lead { // → lead_written
+  uint64_t org;
+  uint64_t id;
+  lead_patch patch;
+  millis now;
+};
+
+struct update_lead { // → lead_written
+  uint64_t org;
+  uint64_t id;
+  lead_patch patch;
+  millis now;
+};
+
+struct remove_lead { // → lead_written (body empty)
+  uint64_t org;
+  uint64_t id;
+};
+
+struct add_event { // → std::string (event answer JSON)
+  uint64_t org;
+  uint64_t id;
+  event_input event;
+};
+
+struct add_events { // → batch_outcome
+  uint64_t org;
+  std::vector<size_t> index; // position in the request, per item
+  std::vector<uint64_t> ids;
+  std::vector<event_input> events;
+};
+
+struct list_leads { // → list_page
+  list_query query;
+};
+
+// -- to org actors ------------------------------------------------------------
+
+struct upsert_lead { // → lead_written
+  uint64_t org;
+  lead_patch patch;
+  upsert_mode mode;
+  millis now;
+};
+
+// update_lead and remove_lead go through the org actor as well, which keeps
+// email and external_id unique per org and then forwards to the shard.
+
+// -- to the catalog -----------------------------------------------------------
+
+struct new_org { // → std::string (org JSON)
+  org record;
+};
+
+struct new_key { // → key_grant
+  api_key record;
+};
+
+// -- replies ------------------------------------------------------------------
+
+struct lead_written {
+  bool created = false;
+  std::string body;
+  std::string old_email, old_external_id; // before the write
+  std::string email, external_id;         // after it
+};
+
+struct list_page {
+  std::vector<std::pair<sort_key, std::string>> items;
+};
+
+struct batch_outcome {
+  std::vector<std::pair<size_t, problem>> errors; // per failed item
+  size_t accepted = 0;
+};
+
+struct key_grant {
+  api_key record;
+  caf::actor org_actor;
+};
+
+} // namespace hotlead::msg
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::get_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::create_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::update_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::remove_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_leads)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::upsert_lead)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::new_org)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::new_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::lead_written)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::key_grant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::problem)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hotlead::problem>)

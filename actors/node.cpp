@@ -1,0 +1,142 @@
+#include "actors/node.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "actors/catalog_actor.hpp"
+#include "actors/org_actor.hpp"
+#include "actors/shard_actor.hpp"
+#include "persistence/log.hpp"
+#include "persistence/store.hpp"
+
+namespace hotlead {
+
+namespace {
+
+// What one recovery thread collected, bucketed by destination shard.
+struct scan_part {
+  std::vector<std::vector<lead>> per_shard;
+  struct identity {
+    uint64_t org, id;
+    std::string email, external_id;
+  };
+  std::vector<identity> identities;
+};
+
+} // namespace
+
+node::node(caf::actor_system& sys, store& db, journal& jr, node_options opts)
+  : sys_(sys), db_(db), jr_(jr), opts_(opts), stats_(new node_stats(opts.shards)) {
+}
+
+node::~node() {
+  stop();
+}
+
+std::optional<problem> node::start(recovery_report& report, std::vector<recovered_key>& keys) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto cat = std::make_shared<catalog_init>();
+  cat->jr = &jr_;
+  if (auto err = db_.scan_orgs([&](org&& o) { cat->orgs.emplace(o.id, std::move(o)); }))
+    return err;
+  // Leads: parallel scans, each bucketing by shard; then one build per shard.
+  const size_t n = opts_.shards, threads = std::max<size_t>(opts_.recovery_threads, 1);
+  std::vector<scan_part> parts(threads);
+  for (auto& p : parts)
+    p.per_shard.resize(n);
+  uint64_t count = 0;
+  auto err = db_.scan_leads(
+    threads,
+    [&](size_t t, lead&& l) {
+      auto& p = parts[t];
+      if (!l.email.empty() || !l.external_id.empty())
+        p.identities.push_back({l.org, l.id, l.email, l.external_id});
+      p.per_shard[router::shard_index(l.id, n)].push_back(std::move(l));
+    },
+    count);
+  if (err)
+    return err;
+  std::vector<std::shared_ptr<shard_init>> inits(n);
+  std::vector<std::thread> builders;
+  for (size_t s = 0; s < n; ++s)
+    builders.emplace_back([&, s] {
+      auto init = std::make_shared<shard_init>();
+      size_t total = 0;
+      for (auto& p : parts)
+        total += p.per_shard[s].size();
+      init->leads.reserve(total + total / 4);
+      for (auto& p : parts)
+        for (auto& l : p.per_shard[s]) {
+          auto id = l.id;
+          init->leads.emplace(id, std::move(l));
+        }
+      inits[s] = std::move(init);
+    });
+  for (auto& b : builders)
+    b.join();
+  std::vector<caf::actor> shards;
+  for (size_t s = 0; s < n; ++s) {
+    auto& init = *inits[s];
+    init.index = s;
+    init.jr = &jr_;
+    init.stats = stats_.get();
+    init.lim = opts_.lim;
+    init.max_events_per_lead = opts_.max_events_per_lead;
+    stats_->leads[s] = static_cast<int64_t>(init.leads.size());
+    shards.push_back(spawn_shard(sys_, inits[s]));
+  }
+  router_ = std::make_unique<router>(shards);
+  all_ = shards;
+  // Org directories.
+  std::unordered_map<uint64_t, std::shared_ptr<org_init>> dirs;
+  for (auto& [id, o] : cat->orgs) {
+    auto d = std::make_shared<org_init>();
+    d->org = id;
+    d->rt = router_.get();
+    dirs.emplace(id, std::move(d));
+  }
+  for (auto& p : parts)
+    for (auto& ident : p.identities) {
+      auto d = dirs.find(ident.org);
+      if (d == dirs.end())
+        continue; // a lead of an unknown org: kept, but unreachable
+      if (!ident.email.empty())
+        d->second->by_email.emplace(std::move(ident.email), ident.id);
+      if (!ident.external_id.empty())
+        d->second->by_external_id.emplace(std::move(ident.external_id), ident.id);
+    }
+  parts.clear();
+  for (auto& [id, d] : dirs) {
+    auto hdl = spawn_org(sys_, d);
+    cat->org_actors.emplace(id, hdl);
+    all_.push_back(hdl);
+  }
+  cat->rt = router_.get();
+  report.orgs = cat->orgs.size();
+  auto org_actors = cat->org_actors;
+  catalog_ = spawn_catalog(sys_, cat);
+  all_.push_back(catalog_);
+  if (auto e = db_.scan_keys([&](api_key&& k) {
+        auto i = org_actors.find(k.org);
+        caf::actor hdl = i == org_actors.end() ? caf::actor{} : i->second;
+        keys.push_back({std::move(k), hdl});
+      }))
+    return e;
+  report.leads = count;
+  report.keys = keys.size();
+  report.seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::nullopt;
+}
+
+void node::stop() {
+  for (auto& a : all_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  all_.clear();
+  catalog_ = nullptr;
+}
+
+} // namespace hotlead

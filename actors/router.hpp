@@ -1,0 +1,50 @@
+// Key → shard. Every lead id hashes to one of a fixed number of slots, and a
+// slot to a shard. The slot count never changes, so a different shard count
+// after a restart still places every lead exactly once; the cluster work will
+// extend slot → shard to slot → (node, shard). Immutable after start, so any
+// thread may read it.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace hotlead {
+
+class router {
+public:
+  static constexpr uint32_t slot_count = 4096;
+
+  explicit router(std::vector<caf::actor> shards) : shards_(std::move(shards)) {}
+
+  /// The slot of a lead id (a mix of all its bits: ids are random, but a
+  /// caller could choose them in a future import path).
+  static uint32_t slot_of(uint64_t id) {
+    id ^= id >> 33;
+    id *= 0xff51afd7ed558ccdULL;
+    id ^= id >> 33;
+    return static_cast<uint32_t>(id % slot_count);
+  }
+
+  static size_t shard_index(uint64_t id, size_t shards) {
+    return slot_of(id) % shards;
+  }
+
+  size_t shard_index(uint64_t id) const {
+    return shard_index(id, shards_.size());
+  }
+
+  const caf::actor& shard_for(uint64_t id) const {
+    return shards_[shard_index(id)];
+  }
+
+  const std::vector<caf::actor>& shards() const {
+    return shards_;
+  }
+
+private:
+  std::vector<caf::actor> shards_;
+};
+
+} // namespace hotlead

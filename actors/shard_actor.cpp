@@ -1,0 +1,253 @@
+#include "actors/shard_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+
+#include "actors/errors.hpp"
+#include "actors/messages.hpp"
+#include "actors/stats.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/keys.hpp"
+#include "protocol/codec.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
+
+namespace hotlead {
+
+// A write in flight: the promise to keep once the journal has it.
+struct pending_write {
+  caf::response_promise promise;
+  caf::message reply;
+};
+
+struct shard_state {
+  std::shared_ptr<shard_init> cfg;
+  std::unordered_map<uint64_t, lead> leads;
+  std::unordered_map<uint64_t, pending_write> pending;
+  uint64_t next_token = 1;
+  static inline const char* name = "shard";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<shard_state>*;
+
+caf::error no_lead(uint64_t id) {
+  return make_error(errc::not_found, "no lead with id " + id_to_hex(id));
+}
+
+// The lead of this org, or nullptr: another org's lead looks exactly missing.
+lead* find(self_ptr self, uint64_t org, uint64_t id) {
+  auto i = self->state.leads.find(id);
+  return i == self->state.leads.end() || i->second.org != org ? nullptr : &i->second;
+}
+
+void count_leads(self_ptr self, int64_t delta) {
+  self->state.cfg->stats->leads[self->state.cfg->index] += delta;
+}
+
+// Hands `ops` to the journal; the promise is kept with `reply` once durable.
+caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
+                                    caf::message reply) {
+  auto token = self->state.next_token++;
+  auto rp = self->make_response_promise();
+  self->state.pending.emplace(token, pending_write{rp, std::move(reply)});
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  self->state.cfg->jr->append(std::move(ops),
+                              [me, token](const std::optional<problem>& err) {
+                                caf::anon_send(me, msg::committed_atom::value, token, err);
+                              });
+  return rp;
+}
+
+write_op put_lead(const lead& l) {
+  write_op op{write_op::put, keys::lead(l.id), {}};
+  op.value.reserve(256);
+  encode(op.value, l);
+  return op;
+}
+
+std::string event_record(const event_input& ev) {
+  std::string out;
+  out.reserve(64 + ev.type.size() + ev.properties_json.size());
+  out += "{\"type\":";
+  append_json_string(out, ev.type);
+  out += ",\"ts\":\"";
+  append_time(out, ev.ts);
+  out += "\",\"properties\":";
+  out += ev.properties_json;
+  out += '}';
+  return out;
+}
+
+// Records the event and appends its journal writes to `ops`.
+void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>& ops) {
+  record_event(l, ev);
+  auto seq = l.event_seq - 1;
+  ops.push_back({write_op::put, keys::event(l.id, seq), event_record(ev)});
+  auto keep = self->state.cfg->max_events_per_lead;
+  if (seq >= keep)
+    ops.push_back({write_op::del, keys::event(l.id, seq - keep), {}});
+  ++self->state.cfg->stats->events;
+}
+
+std::string event_answer(const lead& l, const event_input& ev) {
+  std::string out;
+  out.reserve(200);
+  out += "{\"lead_id\":\"";
+  append_id(out, l.id);
+  out += "\",\"type\":";
+  append_json_string(out, ev.type);
+  out += ",\"ts\":\"";
+  append_time(out, ev.ts);
+  out += "\",\"events\":";
+  out += std::to_string(l.event_seq);
+  out += ",\"last_activity_at\":\"";
+  append_time(out, l.last_activity_at);
+  out += "\"}";
+  return out;
+}
+
+msg::list_page list(self_ptr self, const list_query& q) {
+  // Keep the best limit+1 matches in a heap ordered by the query.
+  auto worse = [&q](const std::pair<sort_key, const lead*>& a,
+                    const std::pair<sort_key, const lead*>& b) {
+    return comes_before(a.first, b.first, q);
+  };
+  std::vector<std::pair<sort_key, const lead*>> heap;
+  size_t want = q.limit + 1;
+  for (auto& [id, l] : self->state.leads) {
+    if (!matches(l, q))
+      continue;
+    auto k = key_of(l, q.sort);
+    if (q.has_cursor && !comes_before(q.after, k, q))
+      continue;
+    if (heap.size() < want) {
+      heap.emplace_back(std::move(k), &l);
+      std::push_heap(heap.begin(), heap.end(), worse);
+    } else if (comes_before(k, heap.front().first, q)) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.back() = {std::move(k), &l};
+      std::push_heap(heap.begin(), heap.end(), worse);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), worse);
+  msg::list_page page;
+  page.items.reserve(heap.size());
+  for (auto& [k, l] : heap)
+    page.items.emplace_back(std::move(k), lead_json(*l));
+  return page;
+}
+
+} // namespace
+
+namespace {
+
+caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
+                          std::shared_ptr<shard_init> init) {
+  self->state.leads = std::move(init->leads);
+  self->state.cfg = std::move(init);
+  self->set_default_handler(caf::drop);
+  return {
+    [=](const msg::get_lead& m) -> caf::result<std::string> {
+      auto* l = find(self, m.org, m.id);
+      if (!l)
+        return no_lead(m.id);
+      return lead_json(*l);
+    },
+    [=](msg::create_lead& m) -> caf::result<msg::lead_written> {
+      auto [it, fresh] = self->state.leads.try_emplace(m.id);
+      if (!fresh)
+        return make_error(errc::internal, "lead id collision; retry the request");
+      auto& l = it->second;
+      l.id = m.id;
+      l.org = m.org;
+      apply(l, m.patch);
+      l.created_at = l.updated_at = m.now;
+      count_leads(self, 1);
+      msg::lead_written w{true, lead_json(l), {}, {}, l.email, l.external_id};
+      return journal_write(self, {put_lead(l)}, caf::make_message(std::move(w)));
+    },
+    [=](msg::update_lead& m) -> caf::result<msg::lead_written> {
+      auto* l = find(self, m.org, m.id);
+      if (!l)
+        return no_lead(m.id);
+      msg::lead_written w{false, {}, l->email, l->external_id, {}, {}};
+      bool changed = apply(*l, m.patch);
+      w.email = l->email;
+      w.external_id = l->external_id;
+      if (!changed) {
+        w.body = lead_json(*l);
+        return w;
+      }
+      l->updated_at = std::max(m.now, l->updated_at);
+      w.body = lead_json(*l);
+      return journal_write(self, {put_lead(*l)}, caf::make_message(std::move(w)));
+    },
+    [=](const msg::remove_lead& m) -> caf::result<msg::lead_written> {
+      auto* l = find(self, m.org, m.id);
+      if (!l)
+        return no_lead(m.id);
+      msg::lead_written w{false, {}, l->email, l->external_id, {}, {}};
+      std::vector<write_op> ops{{write_op::del, keys::lead(m.id), {}},
+                                {write_op::del_range, keys::event(m.id, 0),
+                                 keys::events_end(m.id)}};
+      self->state.leads.erase(m.id);
+      count_leads(self, -1);
+      return journal_write(self, std::move(ops), caf::make_message(std::move(w)));
+    },
+    [=](msg::add_event& m) -> caf::result<std::string> {
+      auto* l = find(self, m.org, m.id);
+      if (!l)
+        return no_lead(m.id);
+      std::vector<write_op> ops;
+      ops.reserve(3);
+      record(self, *l, m.event, ops);
+      ops.push_back(put_lead(*l));
+      return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)));
+    },
+    [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
+      msg::batch_outcome out;
+      std::vector<write_op> ops;
+      std::vector<const lead*> touched;
+      for (size_t i = 0; i < m.ids.size(); ++i) {
+        auto* l = find(self, m.org, m.ids[i]);
+        if (!l) {
+          out.errors.emplace_back(m.index[i],
+                                  problem{errc::not_found, "no lead with id " + id_to_hex(m.ids[i])});
+          continue;
+        }
+        record(self, *l, m.events[i], ops);
+        if (std::find(touched.begin(), touched.end(), l) == touched.end())
+          touched.push_back(l);
+        ++out.accepted;
+      }
+      if (ops.empty())
+        return out;
+      for (auto* l : touched)
+        ops.push_back(put_lead(*l));
+      return journal_write(self, std::move(ops), caf::make_message(std::move(out)));
+    },
+    [=](const msg::list_leads& m) -> msg::list_page { return list(self, m.query); },
+    [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
+      auto i = self->state.pending.find(token);
+      if (i == self->state.pending.end())
+        return;
+      auto pw = std::move(i->second);
+      self->state.pending.erase(i);
+      if (err)
+        pw.promise.deliver(make_error(*err));
+      else
+        pw.promise.deliver(std::move(pw.reply));
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_shard(caf::actor_system& sys, std::shared_ptr<shard_init> init) {
+  return sys.spawn(shard_actor, std::move(init));
+}
+
+} // namespace hotlead

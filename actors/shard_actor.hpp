@@ -1,0 +1,32 @@
+// A shard: the leads whose ids hash to its slots, hot in memory, and the only
+// place they change. One CAF actor, so a shard's leads are touched by one
+// thread at a time and need no locks. A write is applied in memory, handed
+// to the journal, and answered when the journal reports it durable.
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "protocol/lead.hpp"
+#include "protocol/limits.hpp"
+
+namespace hotlead {
+
+class journal;
+struct node_stats;
+
+struct shard_init {
+  size_t index = 0;
+  journal* jr = nullptr;
+  node_stats* stats = nullptr;
+  limits lim;
+  uint64_t max_events_per_lead = 1000; // raw events kept in RocksDB per lead
+  std::unordered_map<uint64_t, lead> leads; // recovered state
+};
+
+caf::actor spawn_shard(caf::actor_system& sys, std::shared_ptr<shard_init> init);
+
+} // namespace hotlead

@@ -1,0 +1,45 @@
+// hotlead's configuration: built-in defaults, overridden by the config file
+// (cluster.conf, INI), overridden by command-line flags. Every key is known
+// here; an unknown section or key, or a bad value, is an error that names
+// the file and line (CAF's own INI reader would silently ignore a typo).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/context.hpp"
+#include "protocol/limits.hpp"
+
+namespace hotlead {
+
+struct config {
+  edge_config edge;
+  limits lim;
+  std::string data_dir = "./hotlead-data";
+  bool sync = true; // storage.durability
+  uint64_t max_events_per_lead = 1000;
+  size_t shards = 4;
+  size_t workers = 2;
+  std::string policy = "stealing";
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::chrono::milliseconds shutdown_grace{10000};
+  std::string bootstrap_key;
+  bool demo = true;
+};
+
+/// Applies one `section.key = value`; returns an error message or "".
+std::string set_option(config& c, const std::string& key, const std::string& value);
+
+/// Reads an INI file into `c`; returns an error message or "".
+std::string load_config_file(config& c, const std::string& path);
+
+/// Checks cross-field rules (ranges); returns an error message or "".
+std::string validate(const config& c);
+
+/// Every key with its default, in file order (used by `hotlead config`).
+std::vector<std::pair<std::string, std::string>> known_keys();
+
+} // namespace hotlead

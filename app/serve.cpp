@@ -1,0 +1,185 @@
+// `hotlead serve`: configuration → logging → RocksDB → journal → actors
+// (recovery) → HTTP edge, then wait for SIGINT/SIGTERM and stop in reverse:
+// stop accepting, finish in-flight requests, stop actors, flush the
+// journal, close RocksDB. The HTTP edge starts before recovery so /healthz
+// answers at once and /readyz turns ready when memory is rebuilt.
+#include <caf/all.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "actors/node.hpp"
+#include "app/bootstrap.hpp"
+#include "app/commands.hpp"
+#include "app/config.hpp"
+#include "gateway/server.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/log.hpp"
+#include "persistence/store.hpp"
+
+namespace hotlead {
+
+namespace {
+
+constexpr const char* serve_help = R"(usage: hotlead serve [options]
+
+  --config FILE         configuration file (default: cluster.conf when present)
+  --port N              HTTP port (server.port, default 8080; 0 = any free port)
+  --bind ADDR           listen address (server.bind, default 127.0.0.1)
+  --data DIR            data directory (storage.data, default ./hotlead-data)
+  --shards N            shard actors (actors.shards, default 4)
+  --durability MODE     sync (fsync before answering, default) or async
+  --io-threads N        HTTP io threads (server.io_threads, default 2)
+  --workers N           CAF scheduler threads (actors.workers, default 2)
+  --log-level LEVEL     trace, debug, info, warn, error, off
+  --set KEY=VALUE       any cluster.conf key, e.g. --set limits.max_tags=8
+  --bootstrap-key KEY   root key to create on first start (or HOTLEAD_BOOTSTRAP_KEY)
+  --no-demo             on first start, do not create the demo org
+)";
+
+std::string build_config(const std::vector<std::string>& args, config& c) {
+  std::vector<std::pair<std::string, std::string>> flags;
+  auto err = parse_flags(args,
+                         {"config", "port", "bind", "data", "shards", "durability",
+                          "io-threads", "workers", "log-level", "set", "bootstrap-key"},
+                         {"no-demo", "help"}, flags);
+  if (!err.empty())
+    return err;
+  std::string file = "cluster.conf";
+  bool explicit_file = false;
+  for (auto& [k, v] : flags) {
+    if (k == "help")
+      return "help";
+    if (k == "config") {
+      file = v;
+      explicit_file = true;
+    }
+  }
+  if (explicit_file || std::filesystem::exists(file))
+    if (err = load_config_file(c, file); !err.empty())
+      return err;
+  static const std::vector<std::pair<std::string, std::string>> map = {
+    {"port", "server.port"},         {"bind", "server.bind"},
+    {"data", "storage.data"},        {"shards", "actors.shards"},
+    {"durability", "storage.durability"}, {"io-threads", "server.io_threads"},
+    {"workers", "actors.workers"},   {"log-level", "log.level"}};
+  for (auto& [k, v] : flags) {
+    for (auto& [flag, key] : map)
+      if (k == flag && !(err = set_option(c, key, v)).empty())
+        return "--" + k + ": " + err;
+    if (k == "set") {
+      auto eq = v.find('=');
+      if (eq == std::string::npos)
+        return "--set takes KEY=VALUE, e.g. --set server.port=9090";
+      if (err = set_option(c, v.substr(0, eq), v.substr(eq + 1)); !err.empty())
+        return "--set: " + err;
+    }
+    if (k == "bootstrap-key")
+      c.bootstrap_key = v;
+    if (k == "no-demo")
+      c.demo = false;
+  }
+  if (c.bootstrap_key.empty())
+    if (auto* env = std::getenv("HOTLEAD_BOOTSTRAP_KEY"))
+      c.bootstrap_key = env;
+  return validate(c);
+}
+
+class actor_config : public caf::actor_system_config {
+public:
+  explicit actor_config(const config& c) {
+    set("scheduler.max-threads", c.workers);
+    set("scheduler.policy", c.policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
+    set("logger.verbosity", caf::atom("quiet"));
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+int wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+} // namespace
+
+int cmd_serve(const std::vector<std::string>& args) {
+  // Block the stop signals before any thread starts; main waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  config c;
+  if (auto err = build_config(args, c); !err.empty()) {
+    if (err == "help") {
+      std::fputs(serve_help, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "hotlead serve: %s\n", err.c_str());
+    return 2;
+  }
+  setup_logging(c);
+  auto log = component_log("app");
+  auto db_dir = (std::filesystem::path{c.data_dir} / "db").string();
+  c.edge.snapshot_dir = (std::filesystem::path{c.data_dir} / "snapshots").string();
+  std::optional<problem> err;
+  auto db = store::open(db_dir, err);
+  if (!db) {
+    log->critical("{}", err->detail);
+    return 1;
+  }
+  journal jr{*db, c.sync};
+  actor_config acfg{c};
+  caf::actor_system sys{acfg};
+  node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2};
+  node nd{sys, *db, jr, nopts};
+  key_table keys;
+  metrics edge_metrics;
+  edge_env env{nullptr, {}, keys, edge_metrics, nd.stats(), jr, *db, c.lim, c.edge};
+  server srv{sys, env};
+  if (auto e = srv.start()) {
+    log->critical("{}", e->detail);
+    return 1;
+  }
+  log->info("listening on http://{}:{} ({} io threads, {} shards, durability {})", c.edge.bind,
+            srv.port(), c.edge.io_threads, c.shards, c.sync ? "sync" : "async");
+  recovery_report report;
+  std::vector<recovered_key> recovered;
+  if (auto e = nd.start(report, recovered)) {
+    log->critical("recovery failed: {}", e->detail);
+    srv.drain(std::chrono::milliseconds{0});
+    return 1;
+  }
+  log->info("recovered {} leads, {} orgs, {} keys in {:.3f} s", report.leads, report.orgs,
+            report.keys, report.seconds);
+  for (auto& k : recovered)
+    keys.add(k.record, k.org_actor);
+  env.rt = &nd.routes();
+  env.catalog = nd.catalog();
+  if (auto e = bootstrap(c, *db, jr, sys, nd, keys, srv.port())) {
+    log->critical("bootstrap failed: {}", e->detail);
+    srv.drain(std::chrono::milliseconds{0});
+    return 1;
+  }
+  env.ready = true;
+  log->info("ready");
+  int sig = wait_for_signal();
+  log->info("received {}, shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
+            c.shutdown_grace.count());
+  srv.drain(c.shutdown_grace);
+  nd.stop();
+  jr.stop();
+  db->close();
+  log->info("stopped");
+  return 0;
+}
+
+} // namespace hotlead

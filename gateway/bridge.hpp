@@ -1,0 +1,98 @@
+// The hop from an io thread to actors and back: one CAF actor_companion per
+// io thread, driven by that thread's io_context, so reply handlers run on the
+// io thread that owns the connection (see ../shared/CAF-0.17.md, "Beast/Asio
+// threads talking to actors"). Requests carry no CAF timeout (those are never
+// cancelled and cost 20-38% throughput); instead the bridge keeps its own
+// deadline per request and a coarse sweep answers expired ones with
+// errc::timeout; a late reply is then ignored.
+// Thread rules: construct, request() and shutdown() on the io thread only.
+#pragma once
+
+#include <caf/actor_companion.hpp>
+#include <caf/all.hpp>
+#include <caf/scoped_execution_unit.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "actors/errors.hpp"
+
+namespace hotlead {
+
+class bridge_companion
+  : public caf::extend<caf::actor_companion, bridge_companion>::with<caf::mixin::requester> {
+public:
+  using super = caf::extend<caf::actor_companion, bridge_companion>::with<caf::mixin::requester>;
+  explicit bridge_companion(caf::actor_config& cfg) : super(cfg) {}
+};
+
+class bridge {
+public:
+  using clock = std::chrono::steady_clock;
+
+  bridge(caf::actor_system& sys, boost::asio::io_context& ioc, std::chrono::milliseconds deadline);
+  ~bridge();
+
+  bridge(const bridge&) = delete;
+  bridge& operator=(const bridge&) = delete;
+
+  /// Sends {xs...} to `dest`; `cb` gets the reply or an error, on this
+  /// io thread, exactly once.
+  template <class R, class... Ts>
+  void request(const caf::actor& dest, std::function<void(caf::expected<R>)> cb, Ts&&... xs) {
+    auto token = next_token_++;
+    auto shared = std::make_shared<std::function<void(caf::expected<R>)>>(std::move(cb));
+    pending_.emplace(token, entry{clock::now() + deadline_, [shared] {
+                                    (*shared)(make_error(errc::timeout,
+                                                         "a shard did not answer in time; "
+                                                         "retry (server.request_timeout)"));
+                                  }});
+    arm_sweep();
+    self_->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+      .then(
+        [this, token, shared](R& r) {
+          if (pending_.erase(token))
+            (*shared)(std::move(r));
+        },
+        [this, token, shared](caf::error& e) {
+          if (pending_.erase(token))
+            (*shared)(std::move(e));
+        });
+  }
+
+  size_t pending() const {
+    return pending_.size();
+  }
+
+  /// Runs `work` on a thread of its own (it may block), then `then` back
+  /// on this io thread. For rare, slow operations such as checkpoints.
+  void run_blocking(std::function<void()> work, std::function<void()> then);
+
+  void shutdown();
+
+private:
+  struct entry {
+    clock::time_point deadline;
+    std::function<void()> on_timeout;
+  };
+
+  void arm_sweep();
+  void sweep();
+
+  boost::asio::io_context& ioc_;
+  caf::scoped_execution_unit eu_;
+  caf::strong_actor_ptr hdl_;
+  bridge_companion* self_ = nullptr;
+  std::chrono::milliseconds deadline_;
+  boost::asio::steady_timer timer_;
+  bool timer_armed_ = false;
+  uint64_t next_token_ = 1;
+  std::map<uint64_t, entry> pending_; // token order is deadline order
+};
+
+} // namespace hotlead

@@ -1,0 +1,103 @@
+// What route handlers work with: the node-wide edge environment (shared by
+// all io threads, set up once at start) and one request's context (owned by
+// the handler chain via shared_ptr, completed exactly once by reply()).
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/auth.hpp"
+#include "gateway/http_types.hpp"
+#include "gateway/metrics.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/limits.hpp"
+
+namespace caf {
+class error;
+}
+
+namespace hotlead {
+
+class bridge;
+class router;
+class store;
+class journal;
+struct node_stats;
+
+struct edge_config {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8080;
+  size_t io_threads = 2;
+  size_t max_connections = 10000;
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds header_timeout{30000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds request_timeout{5000};
+  std::string snapshot_dir;
+};
+
+struct edge_env {
+  const router* rt = nullptr; // set once recovery is done (then ready = true)
+  caf::actor catalog;
+  key_table& keys;
+  metrics& edge_metrics;
+  node_stats& ns;
+  journal& jr;
+  store& db;
+  limits lim;
+  edge_config cfg;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+};
+
+struct request_ctx {
+  using clock = std::chrono::steady_clock;
+
+  request_ctx(edge_env& e, bridge& b, http_request r, responder d)
+    : env(e), br(b), req(std::move(r)), done(std::move(d)), start(clock::now()) {}
+
+  edge_env& env;
+  bridge& br; // this io thread's bridge to the actors
+  http_request req;
+  std::string_view path, query; // views into req.target
+  route_id route = route_id::unmatched;
+  principal who;
+  responder done;
+  clock::time_point start;
+  bool answered = false;
+
+  void reply(http_reply r);
+  void reply_json(unsigned status, std::string body);
+  void fail(const problem& p);
+  void fail(errc code, std::string detail);
+  void fail(const caf::error& e);
+};
+
+using ctx_ptr = std::shared_ptr<request_ctx>;
+
+/// Routes a request: matches path and method, authenticates, dispatches.
+void dispatch(const ctx_ptr& ctx);
+
+// -- handlers, by resource (gateway/*_routes.cpp) -----------------------------
+void handle_healthz(const ctx_ptr& ctx);
+void handle_readyz(const ctx_ptr& ctx);
+void handle_metrics(const ctx_ptr& ctx);
+void handle_snapshot(const ctx_ptr& ctx);
+void handle_create_org(const ctx_ptr& ctx);
+void handle_create_key(const ctx_ptr& ctx, std::string_view org_id);
+void handle_list_leads(const ctx_ptr& ctx);
+void handle_create_lead(const ctx_ptr& ctx);
+void handle_get_lead(const ctx_ptr& ctx, uint64_t id);
+void handle_patch_lead(const ctx_ptr& ctx, uint64_t id);
+void handle_delete_lead(const ctx_ptr& ctx, uint64_t id);
+void handle_post_event(const ctx_ptr& ctx, uint64_t id);
+void handle_events_batch(const ctx_ptr& ctx);
+
+} // namespace hotlead

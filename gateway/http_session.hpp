@@ -1,0 +1,52 @@
+// One HTTP/1.1 connection: read a request (header, then body, each with its
+// own timeout and the body limit), hand it to the routes, write the reply
+// when it comes back, repeat while keep-alive. One request at a time per
+// connection; pipelined requests wait in the read buffer and are served in
+// order. Lives on one io thread; kept alive by shared_from_this in every
+// pending handler, including the reply callback.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "gateway/http_types.hpp"
+
+namespace hotlead {
+
+struct edge_env;
+class bridge;
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket, edge_env& env, bridge& br);
+  ~http_session();
+
+  void run();
+
+private:
+  void do_read();
+  void on_header(boost::beast::error_code ec, std::size_t n);
+  void on_body(boost::beast::error_code ec, std::size_t n);
+  void on_reply(http_reply r);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t n);
+  void reply_and_close(http_reply r);
+  void do_close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  edge_env& env_;
+  bridge& br_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  std::string request_id_;
+};
+
+} // namespace hotlead

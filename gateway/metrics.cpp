@@ -1,0 +1,104 @@
+#include "gateway/metrics.hpp"
+
+#include "actors/stats.hpp"
+#include "persistence/journal.hpp"
+
+namespace hotlead {
+
+std::string_view route_label(route_id r) {
+  static constexpr std::string_view labels[] = {
+    "GET /healthz",          "GET /readyz",          "GET /metrics",
+    "POST /v1/orgs",         "POST /v1/orgs/{org}/keys", "GET /v1/leads",
+    "POST /v1/leads",        "GET /v1/leads/{id}",   "PATCH /v1/leads/{id}",
+    "DELETE /v1/leads/{id}", "POST /v1/leads/{id}/events", "POST /v1/events:batch",
+    "POST /admin/snapshot",  "unmatched"};
+  return labels[static_cast<size_t>(r)];
+}
+
+void metrics::record(route_id r, unsigned status, double seconds) {
+  size_t si = statuses.size() - 1;
+  for (size_t i = 0; i + 1 < statuses.size(); ++i)
+    if (statuses[i] == status)
+      si = i;
+  requests_[static_cast<size_t>(r)][si].fetch_add(1, std::memory_order_relaxed);
+  size_t b = buckets.size();
+  for (size_t i = 0; i < buckets.size(); ++i)
+    if (seconds <= buckets[i]) {
+      b = i;
+      break;
+    }
+  latency_[b].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+  latency_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string metrics::render(const node_stats& ns, const journal_stats& js) const {
+  std::string out;
+  out.reserve(8192);
+  auto line = [&](std::string_view name, std::string_view labels, uint64_t v) {
+    out += name;
+    if (!labels.empty()) {
+      out += '{';
+      out += labels;
+      out += '}';
+    }
+    out += ' ';
+    out += std::to_string(v);
+    out += '\n';
+  };
+  out += "# HELP hotlead_http_requests_total HTTP requests by route and status.\n"
+         "# TYPE hotlead_http_requests_total counter\n";
+  for (size_t r = 0; r < requests_.size(); ++r)
+    for (size_t s = 0; s < statuses.size(); ++s) {
+      auto v = requests_[r][s].load(std::memory_order_relaxed);
+      if (v == 0)
+        continue;
+      std::string labels = "route=\"" + std::string{route_label(static_cast<route_id>(r))} +
+                           "\",status=\"" +
+                           (statuses[s] ? std::to_string(statuses[s]) : "other") + "\"";
+      line("hotlead_http_requests_total", labels, v);
+    }
+  out += "# HELP hotlead_http_request_duration_seconds Time from request read to reply.\n"
+         "# TYPE hotlead_http_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= buckets.size(); ++i) {
+    cumulative += latency_[i].load(std::memory_order_relaxed);
+    std::string le = i < buckets.size() ? std::to_string(buckets[i]) : "+Inf";
+    while (i < buckets.size() && le.find('.') != le.npos && le.back() == '0')
+      le.pop_back();
+    if (!le.empty() && le.back() == '.')
+      le.pop_back();
+    line("hotlead_http_request_duration_seconds_bucket", "le=\"" + le + "\"", cumulative);
+  }
+  out += "hotlead_http_request_duration_seconds_sum " +
+         std::to_string(static_cast<double>(latency_sum_us_.load()) / 1e6) + "\n";
+  line("hotlead_http_request_duration_seconds_count", "", latency_count_.load());
+  out += "# HELP hotlead_leads Leads held in memory, per shard.\n# TYPE hotlead_leads gauge\n";
+  for (size_t s = 0; s < ns.shard_count; ++s)
+    line("hotlead_leads", "shard=\"" + std::to_string(s) + "\"",
+         static_cast<uint64_t>(std::max<int64_t>(ns.leads[s].load(), 0)));
+  out += "# HELP hotlead_events_total Activity events recorded since start.\n"
+         "# TYPE hotlead_events_total counter\n";
+  line("hotlead_events_total", "", ns.events.load());
+  out += "# HELP hotlead_journal_commits_total RocksDB write batches (group commits).\n"
+         "# TYPE hotlead_journal_commits_total counter\n";
+  line("hotlead_journal_commits_total", "", js.commits.load());
+  out += "# HELP hotlead_journal_writes_total Writes acknowledged through the journal.\n"
+         "# TYPE hotlead_journal_writes_total counter\n";
+  line("hotlead_journal_writes_total", "", js.writes.load());
+  out += "# TYPE hotlead_journal_bytes_total counter\n";
+  line("hotlead_journal_bytes_total", "", js.bytes.load());
+  out += "# HELP hotlead_journal_failures_total Failed commits (answered 503).\n"
+         "# TYPE hotlead_journal_failures_total counter\n";
+  line("hotlead_journal_failures_total", "", js.failures.load());
+  out += "# TYPE hotlead_connections_active gauge\n";
+  line("hotlead_connections_active", "",
+       static_cast<uint64_t>(std::max<int64_t>(connections.load(), 0)));
+  out += "# TYPE hotlead_connections_total counter\n";
+  line("hotlead_connections_total", "", connections_total.load());
+  out += "# TYPE hotlead_connections_refused_total counter\n";
+  line("hotlead_connections_refused_total", "", connections_refused.load());
+  return out;
+}
+
+} // namespace hotlead

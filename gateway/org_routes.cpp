@@ -1,0 +1,68 @@
+// Tenancy endpoints: organizations (root key) and API keys (root, or an
+// admin of that org). The secret of a new key is answered once and only
+// its hash is stored.
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "gateway/bridge.hpp"
+#include "gateway/context.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/json_in.hpp"
+#include "protocol/json_out.hpp"
+
+namespace hotlead {
+
+void handle_create_org(const ctx_ptr& ctx) {
+  if (!allowed(ctx->who.key_role, permission::manage_orgs))
+    return ctx->fail(errc::forbidden, "only the root key creates organizations");
+  org o;
+  if (auto p = parse_org(ctx->req.body, o))
+    return ctx->fail(*p);
+  ctx->br.request<std::string>(
+    ctx->env.catalog,
+    [ctx](caf::expected<std::string> r) {
+      if (!r)
+        return ctx->fail(r.error());
+      http_reply rep;
+      rep.status = 201;
+      rep.body = std::move(*r);
+      rep.headers.emplace_back("Location", "/v1/orgs/" + rep.body.substr(7, 16));
+      ctx->reply(std::move(rep));
+    },
+    msg::new_org{std::move(o)});
+}
+
+void handle_create_key(const ctx_ptr& ctx, std::string_view org_text) {
+  auto org_id = parse_id(org_text);
+  if (!org_id)
+    return ctx->fail(errc::invalid_id, "'" + std::string{org_text.substr(0, 64)} +
+                                         "' is not an org id; ids are 16 hex digits");
+  bool own_admin = ctx->who.org == *org_id && ctx->who.key_role == role::admin;
+  if (ctx->who.key_role != role::root && !own_admin) {
+    // Another org's id looks exactly like a missing one.
+    if (ctx->who.org != *org_id)
+      return ctx->fail(errc::not_found, "no organization with id " + std::string{org_text});
+    return ctx->fail(errc::forbidden, "only an org admin (or the root key) creates keys");
+  }
+  api_key k;
+  if (auto p = parse_key_request(ctx->req.body, k.key_role, k.name))
+    return ctx->fail(*p);
+  auto secret = new_key_secret();
+  k.hash = sha256_hex(secret);
+  k.id = new_id();
+  k.org = *org_id;
+  k.created_at = now_ms();
+  ctx->br.request<msg::key_grant>(
+    ctx->env.catalog,
+    [ctx, secret](caf::expected<msg::key_grant> r) {
+      if (!r)
+        return ctx->fail(r.error());
+      ctx->env.keys.add(r->record, r->org_actor);
+      std::string body;
+      write_key(body, r->record, secret);
+      ctx->reply_json(201, std::move(body));
+    },
+    msg::new_key{std::move(k)});
+}
+
+} // namespace hotlead

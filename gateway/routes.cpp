@@ -1,0 +1,231 @@
+// The routing table: path and method → handler, with authentication and
+// content-type checks in front. Unknown paths answer 404 and known paths
+// with a wrong method 405 with an Allow header. Runs on an io thread.
+#include <caf/all.hpp>
+
+#include <array>
+
+#include "gateway/context.hpp"
+#include "gateway/problem.hpp"
+#include "protocol/ids.hpp"
+
+namespace hotlead {
+
+// -- request_ctx ----------------------------------------------------------------
+
+void request_ctx::reply(http_reply r) {
+  if (answered)
+    return;
+  answered = true;
+  auto secs = std::chrono::duration<double>(clock::now() - start).count();
+  env.edge_metrics.record(route, r.status, secs);
+  done(std::move(r));
+}
+
+void request_ctx::reply_json(unsigned status, std::string body) {
+  http_reply r;
+  r.status = status;
+  r.body = std::move(body);
+  reply(std::move(r));
+}
+
+void request_ctx::fail(const problem& p) {
+  reply(problem_reply(p, path));
+}
+
+void request_ctx::fail(errc code, std::string detail) {
+  fail(problem{code, std::move(detail)});
+}
+
+void request_ctx::fail(const caf::error& e) {
+  fail(to_problem(e));
+}
+
+// -- dispatch ---------------------------------------------------------------------
+
+namespace {
+
+constexpr size_t max_segments = 5;
+
+struct segments {
+  std::array<std::string_view, max_segments> s;
+  size_t n = 0;
+  bool too_many = false;
+};
+
+segments split(std::string_view path) {
+  segments out;
+  size_t pos = 1;
+  while (pos <= path.size()) {
+    auto slash = path.find('/', pos);
+    auto seg = path.substr(pos, slash == path.npos ? path.npos : slash - pos);
+    if (out.n == max_segments) {
+      out.too_many = true;
+      break;
+    }
+    out.s[out.n++] = seg;
+    if (slash == path.npos)
+      break;
+    pos = slash + 1;
+  }
+  return out;
+}
+
+void method_not_allowed(const ctx_ptr& ctx, std::string allow) {
+  auto r = problem_reply({errc::method_not_allowed, ctx->req.method + " is not allowed on " +
+                                                      std::string{ctx->path} + "; use " + allow},
+                         ctx->path);
+  r.headers.emplace_back("Allow", std::move(allow));
+  ctx->reply(std::move(r));
+}
+
+bool authenticate(const ctx_ptr& ctx) {
+  auto secret = bearer_secret(ctx->req.authorization);
+  if (secret.empty()) {
+    auto r = problem_reply({errc::unauthorized, "send your API key as 'Authorization: Bearer "
+                                                "<key>'"},
+                           ctx->path);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    ctx->reply(std::move(r));
+    return false;
+  }
+  auto who = ctx->env.keys.find(secret);
+  if (!who) {
+    auto r = problem_reply({errc::unauthorized, "the API key is not valid (revoked, "
+                                                "mistyped, or from another server)"},
+                           ctx->path);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    ctx->reply(std::move(r));
+    return false;
+  }
+  ctx->who = std::move(*who);
+  return true;
+}
+
+bool json_body(const ctx_ptr& ctx, bool ndjson_ok = false) {
+  std::string_view ct = ctx->req.content_type;
+  auto semi = ct.find(';');
+  auto base = ct.substr(0, semi);
+  while (!base.empty() && base.back() == ' ')
+    base.remove_suffix(1);
+  if (base == "application/json" || (ndjson_ok && base == "application/x-ndjson"))
+    return true;
+  ctx->fail(errc::unsupported_media_type,
+            std::string{"send the body with Content-Type: application/json"} +
+              (ndjson_ok ? " (or application/x-ndjson)" : "") +
+              (ct.empty() ? "" : "; got " + std::string{ct}));
+  return false;
+}
+
+bool lead_id(const ctx_ptr& ctx, std::string_view text, uint64_t& id) {
+  auto parsed = parse_id(text);
+  if (!parsed) {
+    ctx->fail(errc::invalid_id, "'" + std::string{text.substr(0, 64)} +
+                                  "' is not a lead id; ids are 16 hex digits");
+    return false;
+  }
+  id = *parsed;
+  return true;
+}
+
+void dispatch_leads(const ctx_ptr& ctx, const segments& sg, const std::string& m) {
+  if (sg.n == 2) {
+    if (m == "GET") {
+      ctx->route = route_id::list_leads;
+      if (authenticate(ctx))
+        handle_list_leads(ctx);
+    } else if (m == "POST") {
+      ctx->route = route_id::create_lead;
+      if (authenticate(ctx) && json_body(ctx))
+        handle_create_lead(ctx);
+    } else {
+      method_not_allowed(ctx, "GET, POST");
+    }
+    return;
+  }
+  uint64_t id = 0;
+  if (sg.n == 3) {
+    if (m == "GET") {
+      ctx->route = route_id::get_lead;
+      if (authenticate(ctx) && lead_id(ctx, sg.s[2], id))
+        handle_get_lead(ctx, id);
+    } else if (m == "PATCH") {
+      ctx->route = route_id::patch_lead;
+      if (authenticate(ctx) && lead_id(ctx, sg.s[2], id) && json_body(ctx))
+        handle_patch_lead(ctx, id);
+    } else if (m == "DELETE") {
+      ctx->route = route_id::delete_lead;
+      if (authenticate(ctx) && lead_id(ctx, sg.s[2], id))
+        handle_delete_lead(ctx, id);
+    } else {
+      method_not_allowed(ctx, "GET, PATCH, DELETE");
+    }
+    return;
+  }
+  if (sg.n == 4 && sg.s[3] == "events") {
+    if (m != "POST")
+      return method_not_allowed(ctx, "POST");
+    ctx->route = route_id::post_event;
+    if (authenticate(ctx) && lead_id(ctx, sg.s[2], id) && json_body(ctx))
+      handle_post_event(ctx, id);
+    return;
+  }
+  ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path});
+}
+
+} // namespace
+
+void dispatch(const ctx_ptr& ctx) {
+  auto& target = ctx->req.target;
+  auto q = target.find('?');
+  ctx->path = std::string_view{target}.substr(0, q);
+  ctx->query = q == target.npos ? std::string_view{} : std::string_view{target}.substr(q + 1);
+  auto sg = split(ctx->path);
+  const auto& m = ctx->req.method;
+  auto not_found = [&] {
+    ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path.substr(0, 200)});
+  };
+  if (ctx->path.empty() || ctx->path.front() != '/' || sg.too_many)
+    return not_found();
+  auto only = [&](const char* method, route_id r) {
+    ctx->route = r;
+    if (m == method)
+      return true;
+    method_not_allowed(ctx, method);
+    return false;
+  };
+  if (sg.n == 1 && sg.s[0] == "healthz") {
+    if (only("GET", route_id::healthz))
+      handle_healthz(ctx);
+  } else if (sg.n == 1 && sg.s[0] == "readyz") {
+    if (only("GET", route_id::readyz))
+      handle_readyz(ctx);
+  } else if (sg.n == 1 && sg.s[0] == "metrics") {
+    if (only("GET", route_id::metrics))
+      handle_metrics(ctx);
+  } else if (sg.n == 2 && sg.s[0] == "admin" && sg.s[1] == "snapshot") {
+    if (only("POST", route_id::snapshot) && authenticate(ctx))
+      handle_snapshot(ctx);
+  } else if (sg.n >= 2 && sg.s[0] == "v1") {
+    if (!ctx->env.ready.load())
+      return ctx->fail(errc::not_ready, "the server is still recovering; retry shortly");
+    if (sg.s[1] == "leads") {
+      dispatch_leads(ctx, sg, m);
+    } else if (sg.n == 2 && sg.s[1] == "orgs") {
+      if (only("POST", route_id::create_org) && authenticate(ctx) && json_body(ctx))
+        handle_create_org(ctx);
+    } else if (sg.n == 4 && sg.s[1] == "orgs" && sg.s[3] == "keys") {
+      if (only("POST", route_id::create_key) && authenticate(ctx) && json_body(ctx))
+        handle_create_key(ctx, sg.s[2]);
+    } else if (sg.n == 2 && sg.s[1] == "events:batch") {
+      if (only("POST", route_id::post_events_batch) && authenticate(ctx) && json_body(ctx, true))
+        handle_events_batch(ctx);
+    } else {
+      not_found();
+    }
+  } else {
+    not_found();
+  }
+}
+
+} // namespace hotlead

@@ -1,0 +1,76 @@
+// Group commit. Shards hand their writes to the journal; one thread drains
+// everything queued, writes it to RocksDB as one WriteBatch (fsynced in
+// `sync` durability, WAL-written in `async`), then runs each write's
+// callback. While a commit is in flight new writes queue up, so the batch
+// grows with load and fsyncs per write fall: the classic group commit.
+// Thread-safety: append() may be called from any thread; callbacks run on
+// the journal thread and must be short (they send a CAF message).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "protocol/errors.hpp"
+
+namespace hotlead {
+
+class store;
+
+struct write_op {
+  enum kind_t : uint8_t { put, del, del_range };
+  kind_t kind = put;
+  std::string key;
+  std::string value; // the value of a put; the end key of a del_range
+};
+
+struct journal_stats {
+  std::atomic<uint64_t> commits{0}; // WriteBatches written
+  std::atomic<uint64_t> writes{0};  // appended writes
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> failures{0};
+};
+
+class journal {
+public:
+  using callback = std::function<void(const std::optional<problem>&)>;
+
+  journal(store& db, bool sync);
+  ~journal();
+
+  /// Queues one atomic write; `done` runs once it is durable (or failed).
+  void append(std::vector<write_op> ops, callback done);
+
+  /// Commits what is queued, then stops the thread. Idempotent.
+  void stop();
+
+  const journal_stats& stats() const {
+    return stats_;
+  }
+
+private:
+  struct entry {
+    std::vector<write_op> ops;
+    callback done;
+  };
+
+  void run();
+  std::optional<problem> commit(std::vector<entry>& batch);
+
+  store& db_;
+  bool sync_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<entry> queue_;
+  bool stopping_ = false;
+  journal_stats stats_;
+  std::thread thread_;
+};
+
+} // namespace hotlead

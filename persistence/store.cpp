@@ -1,0 +1,205 @@
+#include "persistence/store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "persistence/keys.hpp"
+#include "protocol/codec.hpp"
+
+namespace hotlead {
+
+namespace fs = std::filesystem;
+
+problem to_error(const rocksdb::Status& st, std::string_view during) {
+  std::string detail = "storage failed during " + std::string{during} + ": " + st.ToString();
+  if (st.IsNoSpace())
+    detail += " (the disk is full: free space, then retry)";
+  return {errc::storage_error, std::move(detail)};
+}
+
+std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem>& err) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.IncreaseParallelism(2);
+  opts.OptimizeLevelStyleCompaction();
+  opts.max_open_files = 512;
+  opts.keep_log_file_num = 4;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = 16 * 1024;
+  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* db = nullptr;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  auto st = rocksdb::DB::Open(opts, dir, &db);
+  if (!st.ok()) {
+    err = to_error(st, "open of " + dir);
+    if (st.IsIOError() && st.ToString().find("lock") != std::string::npos)
+      err->detail += " (is another hotlead running on this data directory?)";
+    return nullptr;
+  }
+  return std::unique_ptr<store>{new store{db}};
+}
+
+store::~store() {
+  close();
+}
+
+void store::close() {
+  if (!db_)
+    return;
+  db_->FlushWAL(true);
+  db_->Close();
+  delete db_;
+  db_ = nullptr;
+}
+
+std::optional<std::string> store::get_meta(std::string_view name) {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions{}, keys::meta(name), &value);
+  if (!st.ok())
+    return std::nullopt;
+  return value;
+}
+
+std::optional<problem> store::put_meta(std::string_view name, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto st = db_->Put(wo, keys::meta(name), rocksdb::Slice{value.data(), value.size()});
+  if (!st.ok())
+    return to_error(st, "write of meta " + std::string{name});
+  return std::nullopt;
+}
+
+std::optional<problem> store::scan_leads(size_t threads,
+                                         const std::function<void(size_t, lead&&)>& fn,
+                                         uint64_t& count) {
+  threads = std::max<size_t>(threads, 1);
+  std::vector<std::optional<problem>> errors(threads);
+  std::vector<uint64_t> counts(threads, 0);
+  auto scan = [&](size_t t) {
+    // Thread t scans lead ids whose first byte lies in [lo, hi).
+    unsigned lo = static_cast<unsigned>(256 * t / threads);
+    unsigned hi = static_cast<unsigned>(256 * (t + 1) / threads);
+    std::string begin{"L"}, end{"L"};
+    begin += static_cast<char>(lo);
+    if (hi < 256)
+      end += static_cast<char>(hi);
+    else
+      end = "M";
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;
+    ro.fill_cache = false;
+    rocksdb::Slice upper{end};
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      lead l;
+      auto v = it->value();
+      if (!decode(std::string_view{v.data(), v.size()}, l)) {
+        errors[t] = problem{errc::storage_error,
+                            "corrupt lead record " + it->key().ToString(true) +
+                              "; restore from a snapshot (hotlead restore)"};
+        return;
+      }
+      fn(t, std::move(l));
+      ++counts[t];
+    }
+    if (!it->status().ok())
+      errors[t] = to_error(it->status(), "recovery scan");
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(scan, t);
+  scan(0);
+  for (auto& th : pool)
+    th.join();
+  count = 0;
+  for (auto c : counts)
+    count += c;
+  for (auto& e : errors)
+    if (e)
+      return e;
+  return std::nullopt;
+}
+
+namespace {
+
+template <class T>
+std::optional<problem> scan_prefix(rocksdb::DB* db, char tag, const std::function<void(T&&)>& fn,
+                                   std::string_view what) {
+  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{})};
+  std::string prefix(1, tag);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    T rec;
+    auto v = it->value();
+    if (!decode(std::string_view{v.data(), v.size()}, rec))
+      return problem{errc::storage_error, "corrupt " + std::string{what} + " record " +
+                                            it->key().ToString(true)};
+    fn(std::move(rec));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), std::string{what} + " scan");
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<problem> store::scan_orgs(const std::function<void(org&&)>& fn) {
+  return scan_prefix<org>(db_, 'O', fn, "org");
+}
+
+std::optional<problem> store::scan_keys(const std::function<void(api_key&&)>& fn) {
+  return scan_prefix<api_key>(db_, 'K', fn, "api key");
+}
+
+std::vector<std::string> store::read_events(uint64_t lead_id, size_t limit) {
+  std::vector<std::string> out;
+  auto begin = keys::event(lead_id, 0);
+  auto end = keys::events_end(lead_id);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper{end};
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (it->Seek(begin); it->Valid() && out.size() < limit; it->Next())
+    out.push_back(it->value().ToString());
+  return out;
+}
+
+std::optional<problem> store::checkpoint(const std::string& dir) {
+  if (fs::exists(dir))
+    return problem{errc::invalid_request, "snapshot folder " + dir + " exists already"};
+  std::error_code ec;
+  fs::create_directories(fs::path{dir}.parent_path(), ec);
+  rocksdb::Checkpoint* cp = nullptr;
+  auto st = rocksdb::Checkpoint::Create(db_, &cp);
+  if (!st.ok())
+    return to_error(st, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> guard{cp};
+  st = cp->CreateCheckpoint(dir);
+  if (!st.ok())
+    return to_error(st, "checkpoint into " + dir);
+  return std::nullopt;
+}
+
+std::optional<problem> restore_checkpoint(const std::string& checkpoint_dir,
+                                          const std::string& db_dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path{checkpoint_dir} / "CURRENT"))
+    return problem{errc::invalid_request,
+                   checkpoint_dir + " is not a hotlead snapshot (no CURRENT file)"};
+  if (fs::exists(db_dir) && !fs::is_empty(db_dir))
+    return problem{errc::invalid_request,
+                   db_dir + " is not empty; restore into a fresh data directory or pass --force"};
+  fs::create_directories(db_dir, ec);
+  fs::copy(checkpoint_dir, db_dir, fs::copy_options::recursive, ec);
+  if (ec)
+    return problem{errc::storage_error, "copy of " + checkpoint_dir + " failed: " + ec.message()};
+  return std::nullopt;
+}
+
+} // namespace hotlead

@@ -1,0 +1,75 @@
+// The RocksDB database of one node: opening, start-up scans (recovery),
+// point reads and checkpoints. This folder is the only code that includes
+// RocksDB; everything else sees records as bytes or protocol types.
+// Thread-safety: RocksDB's DB is thread-safe; scans may run in parallel.
+// Writes go through the journal (persistence/journal.hpp), not through here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/lead.hpp"
+#include "protocol/org.hpp"
+
+namespace rocksdb {
+class DB;
+class Status;
+} // namespace rocksdb
+
+namespace hotlead {
+
+/// Maps a RocksDB status to the project's errors (storage_error + reason).
+problem to_error(const rocksdb::Status& st, std::string_view during);
+
+class store {
+public:
+  /// Opens (creating when missing) the database in `dir`.
+  static std::unique_ptr<store> open(const std::string& dir, std::optional<problem>& err);
+  ~store();
+
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  std::optional<std::string> get_meta(std::string_view name);
+  std::optional<problem> put_meta(std::string_view name, std::string_view value);
+
+  /// Visits every lead with `threads` parallel scans over the key space;
+  /// `fn(thread_index, lead&&)` is called concurrently from those threads.
+  /// Returns the number of leads, or a problem (a corrupt record names its key).
+  std::optional<problem> scan_leads(size_t threads,
+                                    const std::function<void(size_t, lead&&)>& fn,
+                                    uint64_t& count);
+  std::optional<problem> scan_orgs(const std::function<void(org&&)>& fn);
+  std::optional<problem> scan_keys(const std::function<void(api_key&&)>& fn);
+
+  /// Raw events of a lead, oldest first, at most `limit`.
+  std::vector<std::string> read_events(uint64_t lead_id, size_t limit);
+
+  /// A consistent checkpoint (hard links where possible) in `dir`, which
+  /// must not exist yet.
+  std::optional<problem> checkpoint(const std::string& dir);
+
+  /// Flushes memtables and closes. Called once at shutdown.
+  void close();
+
+  rocksdb::DB* db() {
+    return db_;
+  }
+
+private:
+  explicit store(rocksdb::DB* db) : db_(db) {}
+  rocksdb::DB* db_;
+};
+
+/// Copies a checkpoint into `data_dir`'s database folder (which must be
+/// empty or absent) so the next `serve` starts from it.
+std::optional<problem> restore_checkpoint(const std::string& checkpoint_dir,
+                                          const std::string& db_dir);
+
+} // namespace hotlead

@@ -1,0 +1,259 @@
+#include "protocol/codec.hpp"
+
+#include <cstring>
+
+namespace hotlead {
+
+namespace {
+
+constexpr uint8_t lead_version = 1;
+constexpr uint8_t org_version = 1;
+constexpr uint8_t key_version = 1;
+
+// -- writing ------------------------------------------------------------------
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void put_signed(std::string& out, int64_t v) {
+  put_varint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+void put_fixed64(std::string& out, uint64_t v) {
+  char buf[8];
+  std::memcpy(buf, &v, 8);
+  out.append(buf, 8);
+}
+
+// -- reading ------------------------------------------------------------------
+
+struct reader {
+  std::string_view in;
+  bool ok = true;
+
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in.empty())
+        return fail();
+      auto b = static_cast<uint8_t>(in.front());
+      in.remove_prefix(1);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return v;
+    }
+    return fail();
+  }
+  int64_t signed_int() {
+    uint64_t v = varint();
+    return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
+  std::string_view str() {
+    uint64_t n = varint();
+    if (!ok || n > in.size()) {
+      fail();
+      return {};
+    }
+    auto s = in.substr(0, n);
+    in.remove_prefix(n);
+    return s;
+  }
+  uint64_t fixed64() {
+    if (in.size() < 8)
+      return fail();
+    uint64_t v;
+    std::memcpy(&v, in.data(), 8);
+    in.remove_prefix(8);
+    return v;
+  }
+  uint8_t byte() {
+    if (in.empty())
+      return static_cast<uint8_t>(fail());
+    auto b = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    return b;
+  }
+  uint64_t fail() {
+    ok = false;
+    in = {};
+    return 0;
+  }
+};
+
+} // namespace
+
+void encode(std::string& out, const lead& l) {
+  out += static_cast<char>(lead_version);
+  put_fixed64(out, l.id);
+  put_fixed64(out, l.org);
+  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
+                  &l.title, &l.phone, &l.owner})
+    put_str(out, *s);
+  put_str(out, symbol_name(l.source));
+  out += static_cast<char>(l.status);
+  put_varint(out, l.tags.size());
+  for (auto t : l.tags)
+    put_str(out, symbol_name(t));
+  put_varint(out, l.attributes.size());
+  for (auto& a : l.attributes) {
+    put_str(out, symbol_name(a.key));
+    out += static_cast<char>(a.value.index());
+    if (auto* s = std::get_if<std::string>(&a.value)) {
+      put_str(out, *s);
+    } else if (auto* d = std::get_if<double>(&a.value)) {
+      uint64_t bits;
+      std::memcpy(&bits, d, 8);
+      put_fixed64(out, bits);
+    } else {
+      out += static_cast<char>(std::get<bool>(a.value));
+    }
+  }
+  put_signed(out, l.created_at);
+  put_signed(out, l.updated_at);
+  put_signed(out, l.last_activity_at);
+  put_varint(out, l.event_seq);
+  put_varint(out, l.counters.size());
+  for (auto& c : l.counters) {
+    put_str(out, symbol_name(c.type));
+    put_varint(out, c.count);
+    put_signed(out, c.first_at);
+    put_signed(out, c.last_at);
+  }
+  put_varint(out, l.recent.size());
+  for (auto& r : l.recent) {
+    put_str(out, symbol_name(r.type));
+    put_varint(out, r.at_sec);
+  }
+}
+
+bool decode(std::string_view in, lead& l) {
+  reader r{in};
+  if (r.byte() != lead_version)
+    return false;
+  l.id = r.fixed64();
+  l.org = r.fixed64();
+  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
+                  &l.title, &l.phone, &l.owner})
+    *s = r.str();
+  l.source = intern(r.str());
+  auto st = r.byte();
+  if (st > static_cast<uint8_t>(lead_status::lost))
+    return false;
+  l.status = static_cast<lead_status>(st);
+  auto n = r.varint();
+  if (n > 1024)
+    return false;
+  l.tags.clear();
+  for (uint64_t i = 0; i < n && r.ok; ++i)
+    l.tags.push_back(intern(r.str()));
+  n = r.varint();
+  if (n > 4096)
+    return false;
+  l.attributes.clear();
+  l.attributes.reserve(n);
+  for (uint64_t i = 0; i < n && r.ok; ++i) {
+    attribute a;
+    a.key = intern(r.str());
+    switch (r.byte()) {
+      case 0: a.value = std::string{r.str()}; break;
+      case 1: {
+        uint64_t bits = r.fixed64();
+        double d;
+        std::memcpy(&d, &bits, 8);
+        a.value = d;
+        break;
+      }
+      case 2: a.value = r.byte() != 0; break;
+      default: return false;
+    }
+    l.attributes.push_back(std::move(a));
+  }
+  l.created_at = r.signed_int();
+  l.updated_at = r.signed_int();
+  l.last_activity_at = r.signed_int();
+  l.event_seq = r.varint();
+  n = r.varint();
+  if (n > 4096)
+    return false;
+  l.counters.clear();
+  l.counters.reserve(n);
+  for (uint64_t i = 0; i < n && r.ok; ++i) {
+    event_counter c;
+    c.type = intern(r.str());
+    c.count = static_cast<uint32_t>(r.varint());
+    c.first_at = r.signed_int();
+    c.last_at = r.signed_int();
+    l.counters.push_back(c);
+  }
+  n = r.varint();
+  if (n > max_recent_events)
+    return false;
+  l.recent.clear();
+  l.recent.reserve(n);
+  for (uint64_t i = 0; i < n && r.ok; ++i) {
+    recent_event e;
+    e.type = intern(r.str());
+    e.at_sec = static_cast<uint32_t>(r.varint());
+    l.recent.push_back(e);
+  }
+  return r.ok && r.in.empty();
+}
+
+void encode(std::string& out, const org& o) {
+  out += static_cast<char>(org_version);
+  put_fixed64(out, o.id);
+  put_str(out, o.name);
+  put_str(out, o.industry);
+  put_str(out, o.plan);
+  put_signed(out, o.created_at);
+}
+
+bool decode(std::string_view in, org& o) {
+  reader r{in};
+  if (r.byte() != org_version)
+    return false;
+  o.id = r.fixed64();
+  o.name = r.str();
+  o.industry = r.str();
+  o.plan = r.str();
+  o.created_at = r.signed_int();
+  return r.ok && r.in.empty();
+}
+
+void encode(std::string& out, const api_key& k) {
+  out += static_cast<char>(key_version);
+  put_str(out, k.hash);
+  put_fixed64(out, k.id);
+  put_fixed64(out, k.org);
+  out += static_cast<char>(k.key_role);
+  put_str(out, k.name);
+  put_signed(out, k.created_at);
+}
+
+bool decode(std::string_view in, api_key& k) {
+  reader r{in};
+  if (r.byte() != key_version)
+    return false;
+  k.hash = r.str();
+  k.id = r.fixed64();
+  k.org = r.fixed64();
+  auto role_byte = r.byte();
+  if (role_byte > static_cast<uint8_t>(role::viewer))
+    return false;
+  k.key_role = static_cast<role>(role_byte);
+  k.name = r.str();
+  k.created_at = r.signed_int();
+  return r.ok && r.in.empty();
+}
+
+} // namespace hotlead

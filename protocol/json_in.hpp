@@ -1,0 +1,53 @@
+// JSON request bodies → validated domain input, with simdjson's DOM parser
+// (one parser per thread, reused). Every function returns nullopt on success
+// or a problem whose detail names the field and says what is expected.
+// Unknown fields are rejected (errc::unknown_field): a misspelt field is a
+// mistake the caller wants to hear about, not something to drop silently.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/lead.hpp"
+#include "protocol/limits.hpp"
+#include "protocol/org.hpp"
+
+namespace hotlead {
+
+/// Create (is_patch=false) or patch body of a lead.
+std::optional<problem> parse_lead(std::string_view body, bool is_patch, const limits& lim,
+                                  lead_patch& out);
+
+/// Body of POST /v1/leads/{id}/events.
+std::optional<problem> parse_event(std::string_view body, const limits& lim, millis now,
+                                   event_input& out);
+
+struct batch_item {
+  size_t index = 0; // 0-based position in the array / line number - 1
+  uint64_t lead_id = 0;
+  event_input event;
+  std::optional<problem> error;
+};
+
+/// Body of POST /v1/events:batch: a JSON array, or NDJSON when `ndjson`.
+/// A body that is not an array at all is a problem; a bad item is reported
+/// in its batch_item and the others go on.
+std::optional<problem> parse_event_batch(std::string_view body, bool ndjson, const limits& lim,
+                                         millis now, std::vector<batch_item>& out);
+
+/// Body of POST /v1/orgs.
+std::optional<problem> parse_org(std::string_view body, org& out);
+
+/// Body of POST /v1/orgs/{org}/keys: role and optional name.
+std::optional<problem> parse_key_request(std::string_view body, role& r, std::string& name);
+
+/// Body of POST /admin/snapshot: optional name.
+std::optional<problem> parse_snapshot_request(std::string_view body, std::string& name);
+
+/// Lower-case, trimmed e-mail when it has a plausible shape.
+std::optional<std::string> normalize_email(std::string_view text);
+
+} // namespace hotlead

@@ -1,0 +1,32 @@
+// Domain objects → JSON text. Appends to a caller's string so a response is
+// built in one buffer. Stateless and thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "protocol/errors.hpp"
+#include "protocol/lead.hpp"
+#include "protocol/org.hpp"
+
+namespace hotlead {
+
+/// Appends `s` as a quoted JSON string with escapes.
+void append_json_string(std::string& out, std::string_view s);
+
+/// Appends a double in shortest round-trip form (integers without ".0").
+void append_json_number(std::string& out, double d);
+
+/// The full lead object, as GET /v1/leads/{id} answers it.
+void write_lead(std::string& out, const lead& l);
+std::string lead_json(const lead& l);
+
+void write_org(std::string& out, const org& o);
+
+/// An API key record; `secret` is included only in the creation answer.
+void write_key(std::string& out, const api_key& k, std::string_view secret);
+
+/// application/problem+json body.
+std::string problem_json(const problem& p, std::string_view instance);
+
+} // namespace hotlead

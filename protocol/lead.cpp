@@ -1,0 +1,129 @@
+#include "protocol/lead.hpp"
+
+#include <algorithm>
+
+namespace hotlead {
+
+namespace {
+
+constexpr std::string_view status_names[] = {"new",         "contacted", "qualified",
+                                             "unqualified", "converted", "lost"};
+
+template <class T>
+bool assign(T& dst, const field<T>& f) {
+  if (!f.present)
+    return false;
+  T v = f.null ? T{} : f.value;
+  if (dst == v)
+    return false;
+  dst = std::move(v);
+  return true;
+}
+
+size_t heap(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+
+} // namespace
+
+std::string_view to_string(lead_status s) {
+  return status_names[static_cast<size_t>(s)];
+}
+
+std::optional<lead_status> parse_status(std::string_view text) {
+  for (size_t i = 0; i < std::size(status_names); ++i)
+    if (status_names[i] == text)
+      return static_cast<lead_status>(i);
+  return std::nullopt;
+}
+
+bool apply(lead& l, const lead_patch& p) {
+  bool changed = false;
+  changed |= assign(l.external_id, p.external_id);
+  changed |= assign(l.email, p.email);
+  changed |= assign(l.first_name, p.first_name);
+  changed |= assign(l.last_name, p.last_name);
+  changed |= assign(l.company, p.company);
+  changed |= assign(l.title, p.title);
+  changed |= assign(l.phone, p.phone);
+  changed |= assign(l.owner, p.owner);
+  changed |= assign(l.status, p.status);
+  if (p.source.present) {
+    symbol s = p.source.null ? 0 : intern(p.source.value);
+    changed |= s != l.source;
+    l.source = s;
+  }
+  if (p.tags.present) {
+    std::vector<symbol> tags;
+    if (!p.tags.null)
+      for (auto& t : p.tags.value)
+        if (std::find(tags.begin(), tags.end(), intern(t)) == tags.end())
+          tags.push_back(intern(t));
+    changed |= tags != l.tags;
+    l.tags = std::move(tags);
+  }
+  for (auto& [name, value] : p.attributes) {
+    auto key = intern(name);
+    auto i = std::find_if(l.attributes.begin(), l.attributes.end(),
+                          [key](const attribute& a) { return a.key == key; });
+    if (!value) {
+      if (i != l.attributes.end()) {
+        l.attributes.erase(i);
+        changed = true;
+      }
+    } else if (i == l.attributes.end()) {
+      l.attributes.push_back({key, *value});
+      changed = true;
+    } else if (i->value != *value) {
+      i->value = *value;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+void record_event(lead& l, const event_input& ev) {
+  auto type = intern(ev.type);
+  auto i = std::find_if(l.counters.begin(), l.counters.end(),
+                        [type](const event_counter& c) { return c.type == type; });
+  if (i == l.counters.end()) {
+    l.counters.push_back({type, 1, ev.ts, ev.ts});
+  } else {
+    ++i->count;
+    i->first_at = std::min(i->first_at, ev.ts);
+    i->last_at = std::max(i->last_at, ev.ts);
+  }
+  // Keep the ring ordered by time so windowed rules can scan from the back.
+  recent_event r{type, static_cast<uint32_t>(std::max<millis>(ev.ts, 0) / 1000)};
+  auto pos = std::upper_bound(l.recent.begin(), l.recent.end(), r.at_sec,
+                              [](uint32_t t, const recent_event& e) { return t < e.at_sec; });
+  l.recent.insert(pos, r);
+  if (l.recent.size() > max_recent_events)
+    l.recent.erase(l.recent.begin());
+  l.last_activity_at = std::max(l.last_activity_at, ev.ts);
+  ++l.event_seq;
+}
+
+const attribute* find_attribute(const lead& l, symbol key) {
+  for (auto& a : l.attributes)
+    if (a.key == key)
+      return &a;
+  return nullptr;
+}
+
+size_t footprint(const lead& l) {
+  size_t n = sizeof(lead);
+  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
+                  &l.title, &l.phone, &l.owner})
+    n += heap(*s);
+  n += l.tags.capacity() * sizeof(symbol);
+  n += l.attributes.capacity() * sizeof(attribute);
+  for (auto& a : l.attributes)
+    if (auto* s = std::get_if<std::string>(&a.value))
+      n += heap(*s);
+  n += l.counters.capacity() * sizeof(event_counter);
+  n += l.recent.capacity() * sizeof(recent_event);
+  return n;
+}
+
+} // namespace hotlead

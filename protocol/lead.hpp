@@ -1,0 +1,125 @@
+// The lead: a person who showed interest, as held hot in a shard's memory.
+// Plain data, owned by exactly one shard actor and touched only from it.
+// Repetitive strings (source, tags, attribute keys, event types) are interned
+// symbols (protocol/intern.hpp) to keep a lead well under 1 KiB.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "protocol/intern.hpp"
+#include "protocol/time.hpp"
+
+namespace hotlead {
+
+enum class lead_status : uint8_t { new_, contacted, qualified, unqualified, converted, lost };
+
+std::string_view to_string(lead_status s);
+std::optional<lead_status> parse_status(std::string_view text);
+
+/// A custom attribute value: string, number or bool.
+using attr_value = std::variant<std::string, double, bool>;
+
+struct attribute {
+  symbol key = 0;
+  attr_value value;
+};
+
+/// Per-type activity counter: the compacted form of a lead's events.
+struct event_counter {
+  symbol type = 0;
+  uint32_t count = 0;
+  millis first_at = 0;
+  millis last_at = 0;
+};
+
+/// One of the most recent events, kept for windowed engagement rules.
+struct recent_event {
+  symbol type = 0;
+  uint32_t at_sec = 0; // seconds since the epoch
+};
+
+struct lead {
+  uint64_t id = 0;
+  uint64_t org = 0;
+  std::string external_id;
+  std::string email; // lower-case; unique per org when set
+  std::string first_name;
+  std::string last_name;
+  std::string company;
+  std::string title;
+  std::string phone;
+  std::string owner;
+  symbol source = 0;
+  lead_status status = lead_status::new_;
+  std::vector<symbol> tags;
+  std::vector<attribute> attributes;
+  millis created_at = 0;
+  millis updated_at = 0;
+  millis last_activity_at = 0;
+  uint64_t event_seq = 0; // events ever recorded; names the next journal key
+  std::vector<event_counter> counters;
+  std::vector<recent_event> recent; // bounded ring, oldest first
+};
+
+// -- input ------------------------------------------------------------------
+
+/// One field of a create or patch body: absent, explicitly null, or a value.
+template <class T>
+struct field {
+  bool present = false;
+  bool null = false;
+  T value{};
+
+  void set(T v) {
+    present = true;
+    null = false;
+    value = std::move(v);
+  }
+  void clear() {
+    present = true;
+    null = true;
+  }
+  bool has_value() const {
+    return present && !null;
+  }
+};
+
+/// A validated create/patch body. Attributes with a null value are removed.
+struct lead_patch {
+  field<std::string> external_id, email, first_name, last_name, company, title, phone,
+    owner, source;
+  field<lead_status> status;
+  field<std::vector<std::string>> tags;
+  std::vector<std::pair<std::string, std::optional<attr_value>>> attributes;
+};
+
+/// A validated activity event.
+struct event_input {
+  std::string type;
+  millis ts = 0;
+  std::string properties_json; // the raw JSON object, "{}" when absent
+};
+
+// -- rules --------------------------------------------------------------------
+
+/// How many recent events a lead keeps in memory (more are in RocksDB).
+inline constexpr size_t max_recent_events = 16;
+
+/// Applies a validated patch; returns true when something changed.
+bool apply(lead& l, const lead_patch& p);
+
+/// Records an event in the lead's counters, ring and last_activity_at.
+void record_event(lead& l, const event_input& ev);
+
+/// The attribute with that key, or nullptr.
+const attribute* find_attribute(const lead& l, symbol key);
+
+/// Bytes of heap and inline storage a lead holds (for memory metrics).
+size_t footprint(const lead& l);
+
+} // namespace hotlead
