@@ -54,8 +54,10 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
       encode(value, o);
       journal_put(self, keys::org(o.id), std::move(value),
                   [=](const std::optional<problem>& err) mutable {
-                    if (err)
-                      return rp.deliver(make_error(*err));
+                    if (err) {
+                      rp.deliver(make_error(*err));
+                      return;
+                    }
                     auto dir = std::make_shared<org_init>();
                     dir->org = o.id;
                     dir->rt = self->state.cfg->rt;

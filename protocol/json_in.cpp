@@ -302,6 +302,10 @@ std::optional<problem> parse_event_object(object obj, const limits& lim, millis 
 } // namespace
 
 std::optional<std::string> normalize_email(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   if (s.size() < 3 || s.size() > 254)
     return std::nullopt;
   auto at = s.find('@');

@@ -60,8 +60,10 @@ bool apply(lead& l, const lead_patch& p) {
         if (std::find(tags.begin(), tags.end(), intern(t)) == tags.end())
           tags.push_back(intern(t));
     changed |= tags != l.tags;
+    tags.shrink_to_fit();
     l.tags = std::move(tags);
   }
+  bool attrs_changed = false;
   for (auto& [name, value] : p.attributes) {
     auto key = intern(name);
     auto i = std::find_if(l.attributes.begin(), l.attributes.end(),
@@ -69,17 +71,19 @@ bool apply(lead& l, const lead_patch& p) {
     if (!value) {
       if (i != l.attributes.end()) {
         l.attributes.erase(i);
-        changed = true;
+        attrs_changed = true;
       }
     } else if (i == l.attributes.end()) {
       l.attributes.push_back({key, *value});
-      changed = true;
+      attrs_changed = true;
     } else if (i->value != *value) {
       i->value = *value;
-      changed = true;
+      attrs_changed = true;
     }
   }
-  return changed;
+  if (attrs_changed)
+    l.attributes.shrink_to_fit(); // memory per lead matters more than a realloc
+  return changed || attrs_changed;
 }
 
 void record_event(lead& l, const event_input& ev) {
@@ -94,6 +98,8 @@ void record_event(lead& l, const event_input& ev) {
     i->last_at = std::max(i->last_at, ev.ts);
   }
   // Keep the ring ordered by time so windowed rules can scan from the back.
+  if (l.recent.capacity() < max_recent_events + 1)
+    l.recent.reserve(max_recent_events + 1); // one allocation for the ring's life
   recent_event r{type, static_cast<uint32_t>(std::max<millis>(ev.ts, 0) / 1000)};
   auto pos = std::upper_bound(l.recent.begin(), l.recent.end(), r.at_sec,
                               [](uint32_t t, const recent_event& e) { return t < e.at_sec; });

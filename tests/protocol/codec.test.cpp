@@ -1,0 +1,100 @@
+#include <doctest/doctest.h>
+
+#include "protocol/codec.hpp"
+
+using namespace hotlead;
+
+namespace {
+
+lead sample() {
+  lead l;
+  l.id = 0x1122334455667788ULL;
+  l.org = 42;
+  l.email = "ada@example.com";
+  l.external_id = "crm-1";
+  l.first_name = "Ada";
+  l.last_name = "Lovelace";
+  l.company = "Analytical Engines Ltd";
+  l.title = "CTO";
+  l.phone = "+44 20";
+  l.owner = "rep-7";
+  l.source = intern("webinar");
+  l.status = lead_status::qualified;
+  l.tags = {intern("vip"), intern("eu")};
+  l.attributes = {{intern("employees"), 250.5}, {intern("trial"), true},
+                  {intern("plan"), std::string{"pro"}}};
+  l.created_at = 1795000000000;
+  l.updated_at = 1795000001000;
+  for (int i = 0; i < 20; ++i)
+    record_event(l, {i % 3 ? "page_view" : "email_open", 1795000000000 + i * 1000, "{}"});
+  return l;
+}
+
+} // namespace
+
+TEST_CASE("a lead survives encode and decode unchanged") {
+  auto l = sample();
+  std::string bytes;
+  encode(bytes, l);
+  lead back;
+  REQUIRE(decode(bytes, back));
+  CHECK(back.id == l.id);
+  CHECK(back.org == l.org);
+  CHECK(back.email == l.email);
+  CHECK(back.company == l.company);
+  CHECK(back.source == l.source);
+  CHECK(back.status == l.status);
+  CHECK(back.tags == l.tags);
+  REQUIRE(back.attributes.size() == 3);
+  CHECK(back.attributes[0].value == attr_value{250.5});
+  CHECK(back.attributes[1].value == attr_value{true});
+  CHECK(back.attributes[2].value == attr_value{std::string{"pro"}});
+  CHECK(back.event_seq == 20);
+  REQUIRE(back.counters.size() == 2);
+  CHECK(back.counters[0].count + back.counters[1].count == 20);
+  CHECK(back.recent.size() == max_recent_events);
+  CHECK(back.last_activity_at == l.last_activity_at);
+}
+
+TEST_CASE("truncated or corrupt lead records are rejected, never half-read") {
+  std::string bytes;
+  encode(bytes, sample());
+  lead back;
+  for (size_t cut = 0; cut < bytes.size(); cut += 7)
+    CHECK_FALSE(decode(std::string_view{bytes}.substr(0, cut), back));
+  auto wrong_version = bytes;
+  wrong_version[0] = 9;
+  CHECK_FALSE(decode(wrong_version, back));
+  CHECK_FALSE(decode(bytes + "x", back));
+}
+
+TEST_CASE("orgs and keys round-trip") {
+  org o{7, "Acme", "software", "pro", 1795000000000};
+  std::string b;
+  encode(b, o);
+  org o2;
+  REQUIRE(decode(b, o2));
+  CHECK(o2.name == "Acme");
+  CHECK(o2.created_at == o.created_at);
+  api_key k{"abc123", 9, 7, role::manager, "bot", 1795000000000};
+  std::string kb;
+  encode(kb, k);
+  api_key k2;
+  REQUIRE(decode(kb, k2));
+  CHECK(k2.hash == "abc123");
+  CHECK(k2.key_role == role::manager);
+  CHECK(k2.org == 7);
+}
+
+TEST_CASE("a lead with 8 fields, 5 attributes and 20 events stays compact") {
+  auto l = sample();
+  lead_patch p;
+  p.attributes.emplace_back("region", std::string{"emea"});
+  p.attributes.emplace_back("score_hint", 3.0);
+  apply(l, p); // the server's path: 5 attributes now
+  REQUIRE(l.attributes.size() == 5);
+  // The in-memory footprint is what the 1 KiB/lead budget is about.
+  MESSAGE("footprint of a typical lead: " << footprint(l) << " bytes, sizeof(lead) = "
+                                          << sizeof(lead));
+  CHECK(footprint(l) < 1024);
+}
