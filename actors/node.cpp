@@ -82,6 +82,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     auto& init = *inits[s];
     init.index = s;
     init.jr = &jr_;
+    init.db = &db_;
     init.stats = stats_.get();
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;

@@ -9,6 +9,7 @@
 #include "actors/stats.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/keys.hpp"
+#include "persistence/store.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
@@ -19,6 +20,7 @@ namespace hotlead {
 struct pending_write {
   caf::response_promise promise;
   caf::message reply;
+  std::vector<uint64_t> leads; // changed in memory by this write
 };
 
 struct shard_state {
@@ -49,10 +51,10 @@ void count_leads(self_ptr self, int64_t delta) {
 
 // Hands `ops` to the journal; the promise is kept with `reply` once durable.
 caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
-                                    caf::message reply) {
+                                    caf::message reply, std::vector<uint64_t> leads) {
   auto token = self->state.next_token++;
   auto rp = self->make_response_promise();
-  self->state.pending.emplace(token, pending_write{rp, std::move(reply)});
+  self->state.pending.emplace(token, pending_write{rp, std::move(reply), std::move(leads)});
   caf::actor me = caf::actor_cast<caf::actor>(self);
   self->state.cfg->jr->append(std::move(ops),
                               [me, token](const std::optional<problem>& err) {
@@ -90,6 +92,25 @@ void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>
   if (seq >= keep)
     ops.push_back({write_op::del, keys::event(l.id, seq - keep), {}});
   ++self->state.cfg->stats->events;
+}
+
+// A write that could not be committed was already applied in memory: put
+// its leads back to what RocksDB holds, so memory never shows a change that
+// was not acknowledged (the next write starts from the stored state).
+void roll_back(self_ptr self, const std::vector<uint64_t>& ids) {
+  auto& leads = self->state.leads;
+  for (auto id : ids) {
+    auto stored = self->state.cfg->db->get_lead(id);
+    auto i = leads.find(id);
+    if (stored) {
+      if (i == leads.end())
+        count_leads(self, 1);
+      leads[id] = std::move(*stored);
+    } else if (i != leads.end()) {
+      leads.erase(i);
+      count_leads(self, -1);
+    }
+  }
 }
 
 std::string event_answer(const lead& l, const event_input& ev) {
@@ -167,7 +188,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       l.created_at = l.updated_at = m.now;
       count_leads(self, 1);
       msg::lead_written w{true, lead_json(l), {}, {}, l.email, l.external_id};
-      return journal_write(self, {put_lead(l)}, caf::make_message(std::move(w)));
+      return journal_write(self, {put_lead(l)}, caf::make_message(std::move(w)), {m.id});
     },
     [=](msg::update_lead& m) -> caf::result<msg::lead_written> {
       auto* l = find(self, m.org, m.id);
@@ -183,7 +204,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       }
       l->updated_at = std::max(m.now, l->updated_at);
       w.body = lead_json(*l);
-      return journal_write(self, {put_lead(*l)}, caf::make_message(std::move(w)));
+      return journal_write(self, {put_lead(*l)}, caf::make_message(std::move(w)), {m.id});
     },
     [=](const msg::remove_lead& m) -> caf::result<msg::lead_written> {
       auto* l = find(self, m.org, m.id);
@@ -195,7 +216,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                  keys::events_end(m.id)}};
       self->state.leads.erase(m.id);
       count_leads(self, -1);
-      return journal_write(self, std::move(ops), caf::make_message(std::move(w)));
+      return journal_write(self, std::move(ops), caf::make_message(std::move(w)), {m.id});
     },
     [=](msg::add_event& m) -> caf::result<std::string> {
       auto* l = find(self, m.org, m.id);
@@ -205,7 +226,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       ops.reserve(3);
       record(self, *l, m.event, ops);
       ops.push_back(put_lead(*l));
-      return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)));
+      return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
+                           {m.id});
     },
     [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
       msg::batch_outcome out;
@@ -225,9 +247,13 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       }
       if (ops.empty())
         return out;
-      for (auto* l : touched)
+      std::vector<uint64_t> ids;
+      for (auto* l : touched) {
         ops.push_back(put_lead(*l));
-      return journal_write(self, std::move(ops), caf::make_message(std::move(out)));
+        ids.push_back(l->id);
+      }
+      return journal_write(self, std::move(ops), caf::make_message(std::move(out)),
+                           std::move(ids));
     },
     [=](const msg::list_leads& m) -> msg::list_page { return list(self, m.query); },
     [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
@@ -236,9 +262,10 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
         return;
       auto pw = std::move(i->second);
       self->state.pending.erase(i);
-      if (err)
+      if (err) {
+        roll_back(self, pw.leads);
         pw.promise.deliver(make_error(*err));
-      else
+      } else
         pw.promise.deliver(std::move(pw.reply));
     },
   };

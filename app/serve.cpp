@@ -177,7 +177,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   srv.drain(c.shutdown_grace);
   nd.stop();
   jr.stop();
-  db->close();
+  db->close(jr.last_error().empty());
   log->info("stopped");
   return 0;
 }

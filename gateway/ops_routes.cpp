@@ -25,6 +25,10 @@ void handle_readyz(const ctx_ptr& ctx) {
     return ctx->fail(errc::not_ready, "the server is shutting down");
   if (!ctx->env.ready.load())
     return ctx->fail(errc::not_ready, "the server is still recovering from RocksDB");
+  if (auto err = ctx->env.jr.last_error(); !err.empty())
+    return ctx->fail(errc::storage_error,
+                     "writes are failing (" + err +
+                       "); reads are served; fix the cause (e.g. free disk space), then restart");
   ctx->reply_json(200, "{\"status\":\"ready\"}");
 }
 

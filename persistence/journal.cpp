@@ -40,6 +40,11 @@ void journal::stop() {
     thread_.join();
 }
 
+std::string journal::last_error() const {
+  std::lock_guard lock{mtx_};
+  return last_error_;
+}
+
 void journal::run() {
   std::vector<entry> batch;
   for (;;) {
@@ -69,10 +74,17 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
     }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
+  // After an I/O error (a full disk) RocksDB refuses further writes with its
+  // background error; DB::Resume() is not used: with Debian's RocksDB 7.8 it
+  // trips an assertion on the failed WAL writer. A restart recovers.
   auto st = db_.db()->Write(wo, &wb);
   stats_.writes += batch.size();
   if (!st.ok()) {
     ++stats_.failures;
+    {
+      std::lock_guard lock{mtx_};
+      last_error_ = st.ToString();
+    }
     auto p = to_error(st, "journal commit");
     component_log("store")->error("{}", p.detail);
     return p;

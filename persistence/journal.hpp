@@ -50,6 +50,10 @@ public:
   /// Commits what is queued, then stops the thread. Idempotent.
   void stop();
 
+  /// Why the last commit failed, or "" when no commit has failed. Once
+  /// RocksDB reports an I/O error it refuses writes until a restart.
+  std::string last_error() const;
+
   const journal_stats& stats() const {
     return stats_;
   }
@@ -65,10 +69,11 @@ private:
 
   store& db_;
   bool sync_;
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::vector<entry> queue_;
   bool stopping_ = false;
+  std::string last_error_; // of the last failed commit; "" while all is well
   journal_stats stats_;
   std::thread thread_;
 };

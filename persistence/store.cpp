@@ -49,10 +49,11 @@ store::~store() {
   close();
 }
 
-void store::close() {
+void store::close(bool sync_wal) {
   if (!db_)
     return;
-  db_->FlushWAL(true);
+  if (sync_wal)
+    db_->FlushWAL(true);
   db_->Close();
   delete db_;
   db_ = nullptr;
@@ -155,6 +156,15 @@ std::optional<problem> store::scan_orgs(const std::function<void(org&&)>& fn) {
 
 std::optional<problem> store::scan_keys(const std::function<void(api_key&&)>& fn) {
   return scan_prefix<api_key>(db_, 'K', fn, "api key");
+}
+
+std::optional<lead> store::get_lead(uint64_t id) {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions{}, keys::lead(id), &value);
+  lead l;
+  if (!st.ok() || !decode(value, l))
+    return std::nullopt;
+  return l;
 }
 
 std::vector<std::string> store::read_events(uint64_t lead_id, size_t limit) {

@@ -48,6 +48,10 @@ public:
   std::optional<problem> scan_orgs(const std::function<void(org&&)>& fn);
   std::optional<problem> scan_keys(const std::function<void(api_key&&)>& fn);
 
+  /// The stored version of one lead: nullopt when there is none. Used to
+  /// roll memory back when a write could not be committed.
+  std::optional<lead> get_lead(uint64_t id);
+
   /// Raw events of a lead, oldest first, at most `limit`.
   std::vector<std::string> read_events(uint64_t lead_id, size_t limit);
 
@@ -55,8 +59,9 @@ public:
   /// must not exist yet.
   std::optional<problem> checkpoint(const std::string& dir);
 
-  /// Flushes memtables and closes. Called once at shutdown.
-  void close();
+  /// Syncs the WAL (unless writes have failed: RocksDB refuses, and Debian's
+  /// build asserts) and closes. Called once at shutdown.
+  void close(bool sync_wal = true);
 
   rocksdb::DB* db() {
     return db_;
