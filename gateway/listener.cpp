@@ -1,5 +1,6 @@
 #include "gateway/listener.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "gateway/context.hpp"
@@ -11,8 +12,8 @@ namespace hotlead {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-listener::listener(asio::io_context& ioc, edge_env& env, bridge& br)
-  : ioc_(ioc), acceptor_(ioc), env_(env), br_(br) {
+listener::listener(asio::io_context& ioc, edge_env& env, std::vector<target> targets)
+  : ioc_(ioc), acceptor_(ioc), env_(env), targets_(std::move(targets)) {
 }
 
 boost::system::error_code listener::open(const tcp::endpoint& ep) {
@@ -21,8 +22,6 @@ boost::system::error_code listener::open(const tcp::endpoint& ep) {
   if (ec)
     return ec;
   acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-  acceptor_.set_option(reuse_port(true), ec);
   if (ec)
     return ec;
   acceptor_.bind(ep, ec);
@@ -47,13 +46,15 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(ioc_, [self = shared_from_this()](boost::system::error_code ec,
-                                                           tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
+  auto t = targets_[next_++ % targets_.size()];
+  // The socket is born on the target io thread's context.
+  acceptor_.async_accept(*t.ioc, [self = shared_from_this(), t](boost::system::error_code ec,
+                                                                tcp::socket socket) {
+    self->on_accept(t, ec, std::move(socket));
   });
 }
 
-void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void listener::on_accept(const target& t, boost::system::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open())
     return;
   if (ec) {
@@ -70,7 +71,8 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     asio::write(socket, asio::buffer(busy), wec);
     socket.close(wec);
   } else {
-    std::make_shared<http_session>(std::move(socket), env_, br_)->run();
+    auto session = std::make_shared<http_session>(std::move(socket), env_, *t.br);
+    asio::post(*t.ioc, [session] { session->run(); });
   }
   do_accept();
 }

@@ -1,13 +1,15 @@
-// Accepts connections on one io thread. Each io thread has its own listener
-// bound to the same port with SO_REUSEPORT, so the kernel spreads
-// connections over the threads and a connection never changes thread.
-// Over the connection limit a new connection gets a 503 and is closed.
+// Accepts connections and deals them round-robin to the io threads: each
+// accepted socket is created on its io thread's io_context and its session
+// runs there for its whole life. One acceptor, no SO_REUSEPORT, so a second
+// server on the same port fails with "address in use" instead of silently
+// sharing it. Over the connection limit a new connection gets a 503.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <memory>
+#include <vector>
 
 namespace hotlead {
 
@@ -16,7 +18,13 @@ class bridge;
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  listener(boost::asio::io_context& ioc, edge_env& env, bridge& br);
+  /// An io thread that takes connections: its io_context and its bridge.
+  struct target {
+    boost::asio::io_context* ioc;
+    bridge* br;
+  };
+
+  listener(boost::asio::io_context& ioc, edge_env& env, std::vector<target> targets);
 
   /// Binds and listens; port 0 picks a free port (see port()).
   boost::system::error_code open(const boost::asio::ip::tcp::endpoint& ep);
@@ -27,12 +35,14 @@ public:
 
 private:
   void do_accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(const target& t, boost::system::error_code ec,
+                 boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   edge_env& env_;
-  bridge& br_;
+  std::vector<target> targets_;
+  size_t next_ = 0;
 };
 
 } // namespace hotlead

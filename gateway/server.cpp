@@ -19,7 +19,6 @@ namespace asio = boost::asio;
 struct server::io_unit {
   asio::io_context ioc{1};
   std::unique_ptr<bridge> br;
-  std::shared_ptr<listener> lst;
   std::thread thread;
 };
 
@@ -36,21 +35,24 @@ std::optional<problem> server::start() {
   if (ec)
     return problem{errc::invalid_request, "server.bind '" + env_.cfg.bind +
                                             "' is not an IP address"};
-  uint16_t port = env_.cfg.port;
+  std::vector<listener::target> targets;
   for (size_t i = 0; i < std::max<size_t>(env_.cfg.io_threads, 1); ++i) {
     auto u = std::make_unique<io_unit>();
     u->br = std::make_unique<bridge>(sys_, u->ioc, env_.cfg.request_timeout);
-    u->lst = std::make_shared<listener>(u->ioc, env_, *u->br);
-    if (auto err = u->lst->open({addr, port}))
-      return problem{errc::invalid_request, "cannot listen on " + env_.cfg.bind + ":" +
-                                              std::to_string(port) + ": " + err.message() +
-                                              " (is the port in use? pick another with --port)"};
-    port = u->lst->port(); // port 0: the others join the one the kernel chose
+    targets.push_back({&u->ioc, u->br.get()});
     units_.push_back(std::move(u));
   }
-  port_ = port;
+  // The acceptor lives on the first io thread.
+  listener_ = std::make_shared<listener>(units_.front()->ioc, env_, std::move(targets));
+  if (auto err = listener_->open({addr, env_.cfg.port})) {
+    units_.clear();
+    return problem{errc::invalid_request,
+                   "cannot listen on " + env_.cfg.bind + ":" + std::to_string(env_.cfg.port) +
+                     ": " + err.message() + " (is the port in use? pick another with --port)"};
+  }
+  port_ = listener_->port();
+  listener_->run();
   for (auto& u : units_) {
-    u->lst->run();
     u->thread = std::thread{[unit = u.get()] {
       auto guard = asio::make_work_guard(unit->ioc);
       unit->ioc.run();
@@ -63,8 +65,7 @@ void server::drain(std::chrono::milliseconds grace) {
   if (units_.empty())
     return;
   env_.draining = true;
-  for (auto& u : units_)
-    asio::post(u->ioc, [unit = u.get()] { unit->lst->stop(); });
+  asio::post(units_.front()->ioc, [lst = listener_] { lst->stop(); });
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (env_.edge_metrics.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
@@ -82,6 +83,7 @@ void server::drain(std::chrono::milliseconds grace) {
       u->thread.join();
   }
   units_.clear();
+  listener_.reset();
 }
 
 } // namespace hotlead

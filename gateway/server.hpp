@@ -1,6 +1,6 @@
-// The HTTP edge as a whole: N io threads, each with its own io_context,
-// listener and actor bridge (nothing is shared between io threads but the
-// edge_env). start() binds and runs; drain() stops accepting, waits for the
+// The HTTP edge as a whole: N io threads, each with its own io_context and
+// actor bridge (nothing is shared between io threads but the edge_env), and
+// one listener on the first thread dealing connections to all of them. start() binds and runs; drain() stops accepting, waits for the
 // requests in flight, then stops the threads. Owned by `hotlead serve`.
 #pragma once
 
@@ -17,6 +17,7 @@
 namespace hotlead {
 
 struct edge_env;
+class listener;
 
 class server {
 public:
@@ -39,6 +40,7 @@ private:
   edge_env& env_;
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<io_unit>> units_;
+  std::shared_ptr<listener> listener_;
 };
 
 } // namespace hotlead
