@@ -77,6 +77,12 @@ const std::map<std::string, option>& options() {
        c.max_events_per_lead = n;
        return e;
      }}},
+    {"storage.min_free_bytes", {"67108864", [](config& c, const std::string& v) {
+       size_t n = 0;
+       auto e = parse_size(v, n, 0, 1ull << 50);
+       c.min_free_bytes = n;
+       return e;
+     }}},
     {"actors.shards", {"4", [](config& c, const std::string& v) { return parse_size(v, c.shards, 1, 256); }}},
     {"actors.workers", {"2", [](config& c, const std::string& v) { return parse_size(v, c.workers, 1, 64); }}},
     {"actors.policy", {"stealing", [](config& c, const std::string& v) {

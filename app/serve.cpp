@@ -136,7 +136,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     log->critical("{}", err->detail);
     return 1;
   }
-  journal jr{*db, c.sync};
+  journal jr{*db, c.sync, c.min_free_bytes};
   actor_config acfg{c};
   caf::actor_system sys{acfg};
   node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2};

@@ -8,7 +8,8 @@
 
 namespace hotlead {
 
-journal::journal(store& db, bool sync) : db_(db), sync_(sync) {
+journal::journal(store& db, bool sync, uint64_t min_free_bytes)
+  : db_(db), sync_(sync), min_free_bytes_(min_free_bytes) {
   thread_ = std::thread{[this] { run(); }};
 }
 
@@ -42,7 +43,12 @@ void journal::stop() {
 
 std::string journal::last_error() const {
   std::lock_guard lock{mtx_};
-  return last_error_;
+  if (!last_error_.empty())
+    return last_error_;
+  if (low_space_.empty())
+    return {};
+  auto free = db_.free_bytes(); // space may have come back since the last commit
+  return free && *free >= min_free_bytes_ ? std::string{} : low_space_;
 }
 
 void journal::run() {
@@ -63,6 +69,39 @@ void journal::run() {
 }
 
 std::optional<problem> journal::commit(std::vector<entry>& batch) {
+  stats_.writes += batch.size();
+  {
+    // After a failed commit (a full disk, an I/O error) the WAL is never
+    // written again in this process: RocksDB cannot resume it (DB::Resume
+    // trips an assertion in Debian's 7.8 build), so refuse until a restart.
+    std::lock_guard lock{mtx_};
+    if (!last_error_.empty()) {
+      ++stats_.failures;
+      return problem{errc::storage_error,
+                     "storage refused an earlier write (" + last_error_ +
+                       "); nothing was written; fix the cause (e.g. free disk space) and "
+                       "restart the server"};
+    }
+  }
+  if (min_free_bytes_ > 0) {
+    auto free = db_.free_bytes();
+    std::lock_guard lock{mtx_};
+    // The watermark is the margin: a batch may dip below it, never past it.
+    if (free && *free < min_free_bytes_) {
+      if (low_space_.empty())
+        component_log("store")->error("disk nearly full ({} bytes free): refusing writes",
+                                      *free);
+      low_space_ = "the disk is nearly full: " + std::to_string(*free) +
+                   " bytes free, storage.min_free_bytes is " + std::to_string(min_free_bytes_);
+      ++stats_.failures;
+      return problem{errc::storage_error,
+                     low_space_ + "; nothing was written; free disk space and retry"};
+    }
+    if (!low_space_.empty()) {
+      component_log("store")->info("disk space available again: accepting writes");
+      low_space_.clear();
+    }
+  }
   rocksdb::WriteBatch wb;
   for (auto& e : batch)
     for (auto& op : e.ops) {
@@ -74,11 +113,7 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
     }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
-  // After an I/O error (a full disk) RocksDB refuses further writes with its
-  // background error; DB::Resume() is not used: with Debian's RocksDB 7.8 it
-  // trips an assertion on the failed WAL writer. A restart recovers.
   auto st = db_.db()->Write(wo, &wb);
-  stats_.writes += batch.size();
   if (!st.ok()) {
     ++stats_.failures;
     {

@@ -41,7 +41,10 @@ class journal {
 public:
   using callback = std::function<void(const std::optional<problem>&)>;
 
-  journal(store& db, bool sync);
+  /// `min_free_bytes`: commits are refused (storage_error) while less disk
+  /// space than this is free, so RocksDB never meets a full disk (its WAL
+  /// cannot recover from ENOSPC); they succeed again once space is freed.
+  journal(store& db, bool sync, uint64_t min_free_bytes = 0);
   ~journal();
 
   /// Queues one atomic write; `done` runs once it is durable (or failed).
@@ -50,8 +53,9 @@ public:
   /// Commits what is queued, then stops the thread. Idempotent.
   void stop();
 
-  /// Why the last commit failed, or "" when no commit has failed. Once
-  /// RocksDB reports an I/O error it refuses writes until a restart.
+  /// Why writes are being refused now, or "" when they are not. After an
+  /// I/O error from RocksDB writes are refused until a restart; below the
+  /// free-space watermark, until space is freed.
   std::string last_error() const;
 
   const journal_stats& stats() const {
@@ -69,11 +73,13 @@ private:
 
   store& db_;
   bool sync_;
+  uint64_t min_free_bytes_;
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::vector<entry> queue_;
   bool stopping_ = false;
-  std::string last_error_; // of the last failed commit; "" while all is well
+  std::string last_error_; // a RocksDB I/O error: latched until restart
+  std::string low_space_;  // the watermark is crossed: cleared when space returns
   journal_stats stats_;
   std::thread thread_;
 };

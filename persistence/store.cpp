@@ -5,6 +5,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -42,7 +44,14 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
       err->detail += " (is another hotlead running on this data directory?)";
     return nullptr;
   }
-  return std::unique_ptr<store>{new store{db}};
+  return std::unique_ptr<store>{new store{db, dir}};
+}
+
+std::optional<uint64_t> store::free_bytes() const {
+  struct statvfs st;
+  if (statvfs(dir_.c_str(), &st) != 0)
+    return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 store::~store() {

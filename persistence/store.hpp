@@ -67,9 +67,13 @@ public:
     return db_;
   }
 
+  /// Bytes free for this database's files (statvfs), or nullopt if unknown.
+  std::optional<uint64_t> free_bytes() const;
+
 private:
-  explicit store(rocksdb::DB* db) : db_(db) {}
+  store(rocksdb::DB* db, std::string dir) : db_(db), dir_(std::move(dir)) {}
   rocksdb::DB* db_;
+  std::string dir_;
 };
 
 /// Copies a checkpoint into `data_dir`'s database folder (which must be
