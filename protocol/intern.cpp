@@ -1,8 +1,9 @@
 #include "protocol/intern.hpp"
 
-#include <deque>
+#include <array>
+#include <atomic>
+#include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -10,10 +11,38 @@ namespace hotlead {
 
 namespace {
 
+// Names live in fixed chunks that never move, published once: readers of
+// symbol_name() take no lock (a symbol is only ever handed out after its
+// name is in place, and reaches other threads through a message or a lock).
+constexpr size_t chunk_bits = 12;
+constexpr size_t chunk_size = size_t{1} << chunk_bits;
+constexpr size_t max_chunks = 4096; // 16M distinct names
+
 struct pool {
-  std::shared_mutex mtx;
-  std::deque<std::string> names{std::string{}}; // deque: stable addresses
-  std::unordered_map<std::string_view, symbol> index{{std::string_view{}, 0}};
+  std::mutex mtx; // writers only
+  std::array<std::atomic<std::string*>, max_chunks> chunks{};
+  std::unordered_map<std::string_view, symbol> index; // under mtx
+  size_t size = 0;                                    // under mtx
+
+  pool() {
+    add({}); // symbol 0 is ""
+  }
+
+  symbol add(std::string_view name) {
+    auto chunk = size >> chunk_bits;
+    if (chunk >= max_chunks)
+      return 0; // pool full: the name reads as "" rather than growing forever
+    auto* c = chunks[chunk].load(std::memory_order_relaxed);
+    if (!c) {
+      c = new std::string[chunk_size];
+      chunks[chunk].store(c, std::memory_order_release);
+    }
+    auto& slot = c[size & (chunk_size - 1)];
+    slot.assign(name);
+    auto s = static_cast<symbol>(size++);
+    index.emplace(slot, s);
+    return s;
+  }
 };
 
 pool& the_pool() {
@@ -24,31 +53,32 @@ pool& the_pool() {
 } // namespace
 
 symbol intern(std::string_view name) {
-  auto& p = the_pool();
-  {
-    std::shared_lock lock{p.mtx};
-    if (auto i = p.index.find(name); i != p.index.end())
-      return i->second;
-  }
-  std::unique_lock lock{p.mtx};
-  if (auto i = p.index.find(name); i != p.index.end())
+  // Per-thread cache: after warm-up, interning takes no lock at all.
+  thread_local std::unordered_map<std::string_view, symbol> cache;
+  if (auto i = cache.find(name); i != cache.end())
     return i->second;
-  p.names.emplace_back(name);
-  auto s = static_cast<symbol>(p.names.size() - 1);
-  p.index.emplace(p.names.back(), s);
-  return s;
+  auto& p = the_pool();
+  std::lock_guard lock{p.mtx};
+  auto i = p.index.find(name);
+  if (i == p.index.end()) {
+    if (p.add(name) == 0)
+      return 0; // pool full
+    i = p.index.find(name);
+  }
+  cache.emplace(i->first, i->second); // the key views the pool's stable copy
+  return i->second;
 }
 
 std::string_view symbol_name(symbol s) {
   auto& p = the_pool();
-  std::shared_lock lock{p.mtx};
-  return s < p.names.size() ? std::string_view{p.names[s]} : std::string_view{};
+  auto* c = p.chunks[s >> chunk_bits].load(std::memory_order_acquire);
+  return c ? std::string_view{c[s & (chunk_size - 1)]} : std::string_view{};
 }
 
 size_t interned_count() {
   auto& p = the_pool();
-  std::shared_lock lock{p.mtx};
-  return p.names.size();
+  std::lock_guard lock{p.mtx};
+  return p.size;
 }
 
 } // namespace hotlead

@@ -1,8 +1,9 @@
 // A process-wide pool of small, repetitive strings (event types, sources,
 // tags, attribute keys) so a lead holds 4-byte symbols instead of strings.
-// Thread-safe: lookups take a shared lock, new names an exclusive one.
-// Symbols are never freed; the pool is bounded by the number of distinct
-// names, which validation keeps small per lead. Symbol 0 is "".
+// Thread-safe: symbol_name() takes no lock; intern() takes none for names
+// this thread has seen (a per-thread cache) and a mutex for new ones.
+// Symbols are never freed; the pool holds at most 16M distinct names (then
+// new names intern as symbol 0, ""). Symbol 0 is "".
 #pragma once
 
 #include <cstdint>
