@@ -194,6 +194,11 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       auto* l = find(self, m.org, m.id);
       if (!l)
         return no_lead(m.id);
+      if (auto n = attributes_after(*l, m.patch); n > self->state.cfg->lim.max_attributes)
+        return make_error(errc::invalid_field,
+                          "the lead would have " + std::to_string(n) + " attributes; at most " +
+                            std::to_string(self->state.cfg->lim.max_attributes) +
+                            " are allowed (limits.max_attributes); remove some with null");
       msg::lead_written w{false, {}, l->email, l->external_id, {}, {}};
       bool changed = apply(*l, m.patch);
       w.email = l->email;

@@ -13,7 +13,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, edge_env& env, bridge& br)
-  : stream_(std::move(socket)), env_(env), br_(br) {
+  : stream_(std::move(socket)), body_timer_(stream_.get_executor()), env_(env), br_(br) {
   ++env_.edge_metrics.connections;
   ++env_.edge_metrics.connections_total;
 }
@@ -46,6 +46,12 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
   if (ec == http::error::header_limit)
     return reply_and_close(problem_reply(
       {errc::invalid_request, "request headers are larger than 16 KiB"}, {}));
+  if (ec == http::error::body_limit) // Content-Length over the limit, seen with the headers
+    return reply_and_close(problem_reply(
+      {errc::body_too_large, "request body is over the limit of " +
+                               std::to_string(env_.cfg.max_body_bytes) +
+                               " bytes (server.max_body_bytes); split it into smaller requests"},
+      {}));
   if (ec)
     return reply_and_close(
       problem_reply({errc::invalid_request, "malformed HTTP request: " + ec.message()}, {}));
@@ -57,21 +63,35 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
                                std::to_string(env_.cfg.max_body_bytes) +
                                " (server.max_body_bytes); split it into smaller requests"},
       {}));
-  stream_.expires_after(env_.cfg.body_timeout);
+  // The body has its own timer (not the stream's expiry, which would close
+  // the socket): on expiry the read is cancelled and a 400 can still be sent.
+  stream_.expires_never();
+  body_timed_out_ = false;
+  body_timer_.expires_after(env_.cfg.body_timeout);
+  body_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec)
+      return; // cancelled: the body arrived
+    self->body_timed_out_ = true;
+    beast::error_code ignored;
+    self->stream_.socket().cancel(ignored);
+  });
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_body, shared_from_this()));
 }
 
 void http_session::on_body(beast::error_code ec, std::size_t) {
+  body_timer_.cancel();
+  if (body_timed_out_)
+    return reply_and_close(problem_reply(
+      {errc::invalid_request, "the request body did not arrive within " +
+                                std::to_string(env_.cfg.body_timeout.count()) +
+                                " ms (server.body_timeout)"},
+      {}));
   if (ec == http::error::body_limit)
     return reply_and_close(problem_reply(
       {errc::body_too_large, "request body is over the limit of " +
                                std::to_string(env_.cfg.max_body_bytes) +
                                " bytes (server.max_body_bytes)"},
-      {}));
-  if (ec == beast::error::timeout)
-    return reply_and_close(problem_reply(
-      {errc::invalid_request, "the request body did not arrive in time (server.body_timeout)"},
       {}));
   if (ec)
     return do_close();

@@ -6,6 +6,7 @@
 #include "gateway/context.hpp"
 #include "gateway/http_session.hpp"
 #include "persistence/log.hpp"
+#include "protocol/json_out.hpp"
 
 namespace hotlead {
 
@@ -62,11 +63,13 @@ void listener::on_accept(const target& t, boost::system::error_code ec, tcp::soc
   } else if (static_cast<size_t>(env_.edge_metrics.connections.load()) >=
              env_.cfg.max_connections) {
     ++env_.edge_metrics.connections_refused;
-    static constexpr std::string_view busy =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-      "Connection: close\r\nRetry-After: 1\r\nContent-Length: 147\r\n\r\n"
-      "{\"type\":\"about:blank\",\"title\":\"Too many connections\",\"status\":503,"
-      "\"code\":\"overloaded\",\"detail\":\"connection limit reached (server.max_connections)\"}";
+    static const std::string busy = [] {
+      auto body = problem_json(
+        {errc::overloaded, "connection limit reached (server.max_connections); retry later"}, {});
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+             "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
     boost::system::error_code wec;
     asio::write(socket, asio::buffer(busy), wec);
     socket.close(wec);

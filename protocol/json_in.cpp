@@ -380,6 +380,8 @@ std::optional<problem> parse_event_batch(std::string_view body, bool ndjson, con
       return bad(errc::invalid_request, "a batch holds at most " +
                                           std::to_string(lim.max_batch) +
                                           " events (limits.max_batch)");
+    if (arr.size() == 0)
+      return bad(errc::invalid_request, "the batch is empty");
     size_t i = 0;
     for (auto e : arr)
       add_item(e, i++);

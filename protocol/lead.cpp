@@ -37,6 +37,18 @@ std::optional<lead_status> parse_status(std::string_view text) {
   return std::nullopt;
 }
 
+size_t attributes_after(const lead& l, const lead_patch& p) {
+  size_t n = l.attributes.size();
+  for (auto& [name, value] : p.attributes) {
+    bool has = find_attribute(l, intern(name)) != nullptr;
+    if (value && !has)
+      ++n;
+    else if (!value && has)
+      --n;
+  }
+  return n;
+}
+
 bool apply(lead& l, const lead_patch& p) {
   bool changed = false;
   changed |= assign(l.external_id, p.external_id);

@@ -110,6 +110,10 @@ struct event_input {
 /// How many recent events a lead keeps in memory (more are in RocksDB).
 inline constexpr size_t max_recent_events = 16;
 
+/// How many attributes `l` would have after `p` (the limit applies to the
+/// merged lead, not only to one request).
+size_t attributes_after(const lead& l, const lead_patch& p);
+
 /// Applies a validated patch; returns true when something changed.
 bool apply(lead& l, const lead_patch& p);
 

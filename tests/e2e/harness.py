@@ -409,7 +409,7 @@ def metric_values(text, name):
     for line in text.splitlines():
         if line.startswith("#"):
             continue
-        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$", line)
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?\s+(\S+)$', line)
         if m and m.group(1) == name:
             out[m.group(2) or ""] = float(m.group(3))
     return out
