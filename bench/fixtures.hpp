@@ -148,8 +148,8 @@ inline sample_lead make_sample(uint64_t seed, uint64_t i, size_t n_events, int64
   l.company = company;
   l.title = titles[r.below(titles.size())];
   l.external_id = "crm-" + std::to_string(seed % 100000) + "-" + std::to_string(i);
-  l.email = lower(first) + "." + lower(last) + "." + std::to_string(i) + "@" + lower(company) +
-            ".example";
+  l.email = lower(first) + "." + lower(last) + "." + std::to_string(seed % 100000) + "." +
+            std::to_string(i) + "@" + lower(company) + ".example";
   l.phone = "+1 555 " + std::to_string(100 + r.below(900)) + " " +
             std::to_string(1000 + r.below(9000));
   l.owner = "rep" + std::to_string(r.below(25)) + "@sales.example";

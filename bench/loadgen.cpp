@@ -77,6 +77,7 @@ struct options {
   size_t setup_events = 0;
   size_t setup_connections = 16;
   double mixed_get = 0.8;
+  bool setup_only = false;
 };
 
 constexpr const char* usage = R"(usage: hotlead-bench [options]
@@ -99,6 +100,7 @@ constexpr const char* usage = R"(usage: hotlead-bench [options]
                       their ids are used, and written to --ids when given
   --setup-events E    and record E events per lead via POST /v1/events:batch
   --setup-connections C  parallel connections for the setup (default 16)
+  --setup-only        exit after the setup (with --setup and --ids)
   --rate R            fixed rate, R requests/s in total (default: closed loop)
   --json              print one JSON line of results instead of a table
 )";
@@ -134,6 +136,10 @@ std::optional<options> parse_args(int argc, char** argv) {
     }
     if (a == "--json") {
       o.json = true;
+      continue;
+    }
+    if (a == "--setup-only") {
+      o.setup_only = true;
       continue;
     }
     if (i + 1 >= argc)
@@ -717,6 +723,8 @@ int main(int argc, char** argv) {
       if (!line.empty())
         ids.push_back(line);
   }
+  if (o.setup_only)
+    return 0;
   if (o.sc != scenario::url && ids.empty()) {
     std::fprintf(stderr, "hotlead-bench: scenario %s needs lead ids (--ids FILE or --setup N)\n",
                  scenario_name(o.sc));

@@ -1,0 +1,511 @@
+#!/usr/bin/env bash
+# hotlead benchmarks, each next to a reference measured in the same run on
+# the same machine. See bench/README.md.
+#
+#   bench/run.sh [reads|writes|mixed|recovery|all] [--quick] [--repeat N]
+#                [--duration SECS] [--leads N] [--connections N] [--keep]
+#
+#   reads     nginx fixed 200 (1 and 2 workers) vs hotlead GET /v1/leads/{id}
+#             (--durability async, 10k leads with 20 events each); wrk cross-check
+#   writes    Redis appendonly yes + appendfsync always (redis-benchmark SET)
+#             vs hotlead POST /v1/leads/{id}/events (--durability sync, the default)
+#   mixed     hotlead 80% GET lead / 20% POST event, --durability sync
+#   recovery  hotlead-gen N leads (default 1M) -> restart time and RSS per lead,
+#             vs the same leads as Redis hashes (used_memory per lead)
+#
+# Installs with apt-get when missing: nginx-light (or nginx), redis-server
+# (brings redis-cli, redis-benchmark), wrk, curl. Builds Release in build-bench/.
+# Every server it starts listens on 127.0.0.1 only and is stopped by pid on
+# exit, also on failure or Ctrl-C.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/build-bench"
+WHAT=all
+QUICK=0
+REPEAT=""
+DURATION=""
+LEADS=""
+CONNS=64
+KEEP=0
+SETUP_LEADS=10000
+SETUP_EVENTS=20
+
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    reads|writes|mixed|recovery|all) WHAT="$1" ;;
+    --quick) QUICK=1 ;;
+    --repeat) REPEAT="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --leads) LEADS="$2"; shift ;;
+    --connections) CONNS="$2"; shift ;;
+    --keep) KEEP=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $QUICK == 1 ]]; then
+  REPEAT=${REPEAT:-1}; DURATION=${DURATION:-3}; LEADS=${LEADS:-100000}; WARMUP=1
+else
+  REPEAT=${REPEAT:-3}; DURATION=${DURATION:-10}; LEADS=${LEADS:-1000000}; WARMUP=2
+fi
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# Other work on these 2 cores skews every figure. busy: the share of CPU the
+# rest of the machine used during 2 s (call it while none of ours runs).
+busy() {
+  python3 - <<'PY'
+import time
+def snap():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+t0, i0 = snap(); time.sleep(2); t1, i1 = snap()
+b = 100.0 * (1 - (i1 - i0) / max(1, t1 - t0))
+note = "  <- the machine was busy with other work: figures are noisy" if b > 10 else ""
+print(f"CPU used by other processes just before: {b:.0f}% of 2 cores{note}")
+PY
+}
+
+# -- tools ------------------------------------------------------------------------
+install_missing() {
+  local pkgs=()
+  command -v nginx >/dev/null || pkgs+=(nginx-light)
+  command -v redis-server >/dev/null || pkgs+=(redis-server)
+  command -v redis-benchmark >/dev/null || pkgs+=(redis-tools)
+  command -v wrk >/dev/null || pkgs+=(wrk)
+  command -v curl >/dev/null || pkgs+=(curl)
+  command -v python3 >/dev/null || pkgs+=(python3)
+  command -v cmake >/dev/null || pkgs+=(cmake)
+  command -v ninja >/dev/null || pkgs+=(ninja-build)
+  [[ ${#pkgs[@]} -eq 0 ]] && return 0
+  log "installing with apt-get: ${pkgs[*]}"
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -q
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${pkgs[@]}"; then
+    # nginx-light is gone from some releases: fall back to nginx.
+    pkgs=("${pkgs[@]/nginx-light/nginx}")
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${pkgs[@]}"
+  fi
+}
+
+build() {
+  log "building Release in $BUILD (ninja -j2)"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  if ! ninja -C "$BUILD" -j2 hotlead hotlead-bench hotlead-gen >"$BUILD/bench-build.log" 2>&1; then
+    tail -40 "$BUILD/bench-build.log" >&2
+    echo "run.sh: build failed (full log: $BUILD/bench-build.log)" >&2
+    exit 1
+  fi
+}
+
+HOTLEAD="$BUILD/hotlead"
+BENCH="$BUILD/hotlead-bench"
+GEN="$BUILD/hotlead-gen"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# -- process bookkeeping -------------------------------------------------------------
+PIDS=()
+TMP=""
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+  if [[ -n "$TMP" && -d "$TMP" ]]; then
+    if [[ $KEEP == 1 ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID: SIGTERM, wait up to 15 s, then SIGKILL. Never fails.
+stop() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# jget FILE KEY: a field of the JSON line in FILE.
+jget() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])' "$1" "$2"; }
+# calc EXPR: a Python expression, printed.
+calc() { python3 -c "print($1)"; }
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(round(statistics.median(v),1) if v else "-")' "$@"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+wait_http() { # wait_http URL PID SECONDS
+  local url=$1 pid=$2 secs=${3:-60}
+  for _ in $(seq $((secs * 20))); do
+    curl -sf -o /dev/null "$url" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "server $pid died" >&2; return 1; }
+    sleep 0.05
+  done
+  echo "timeout waiting for $url" >&2
+  return 1
+}
+
+# -- hotlead ---------------------------------------------------------------------------
+ROOT_KEY="bench-root-key-0123456789abcdef"
+HL_PID=""
+
+# hl_start DIR PORT [serve flags...]: starts hotlead serve, waits for /readyz.
+hl_start() {
+  local dir=$1 port=$2; shift 2
+  "$HOTLEAD" serve --data "$dir" --port "$port" --no-demo --bootstrap-key "$ROOT_KEY" \
+    "$@" >>"$dir.stdout" 2>>"$dir.log" </dev/null &
+  HL_PID=$!
+  PIDS+=("$HL_PID")
+  wait_http "http://127.0.0.1:$port/readyz" "$HL_PID" 600 || { tail -20 "$dir.log" >&2; return 1; }
+}
+
+# hl_bootstrap DIR: a data dir with one org and an admin key (DIR.org,
+# DIR.key). The server that made them is stopped, so the measured server
+# starts from recovered state (and hotlead-gen can open the directory).
+hl_bootstrap() {
+  local dir=$1 port
+  port=$(free_port)
+  hl_start "$dir" "$port"
+  local org key
+  org=$(curl -sf -X POST "http://127.0.0.1:$port/v1/orgs" -H "Authorization: Bearer $ROOT_KEY" \
+    -H 'Content-Type: application/json' -d '{"name":"Bench Org","plan":"enterprise"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  key=$(curl -sf -X POST "http://127.0.0.1:$port/v1/orgs/$org/keys" \
+    -H "Authorization: Bearer $ROOT_KEY" -H 'Content-Type: application/json' \
+    -d '{"role":"admin","name":"bench"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  echo "$org" >"$dir.org"
+  echo "$key" >"$dir.key"
+  stop "$HL_PID"
+}
+
+metric() { # metric PORT NAME: the value of an unlabelled Prometheus metric
+  curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n {print $2}'
+}
+
+# bench OUT ARGS...: one hotlead-bench run, JSON to OUT, a summary line to stderr.
+bench() {
+  local out=$1; shift
+  "$BENCH" --connections "$CONNS" --threads 1 --duration "${DURATION}s" --warmup "${WARMUP}s" \
+    --json "$@" >"$out" 2>"$out.err" || { cat "$out.err" >&2; return 1; }
+  python3 - "$out" <<'EOF' >&2
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+print(f"   {r['scenario']:<10} {r['throughput']:>10.0f} req/s  p50 {r['p50_us']:>8.0f} us  "
+      f"p99 {r['p99_us']:>8.0f} us  p99.9 {r['p999_us']:>8.0f} us  max {r['max_us']:>8.0f} us  "
+      f"non-2xx {r['errors_non2xx']}  socket errors {r['errors_socket']}")
+EOF
+}
+
+# -- nginx ---------------------------------------------------------------------------
+NG_PID=""
+ng_start() { # ng_start NAME PORT WORKERS
+  local d="$TMP/$1"
+  mkdir -p "$d"
+  cat >"$d/nginx.conf" <<EOF
+worker_processes $3;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $d/body;
+  keepalive_requests 1000000;
+  default_type text/plain;
+  server {
+    listen 127.0.0.1:$2;
+    location / { return 200 "ok"; }
+  }
+}
+EOF
+  "$NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2>>"$d/stderr" &
+  NG_PID=$!
+  PIDS+=("$NG_PID")
+  wait_http "http://127.0.0.1:$2/" "$NG_PID" 10 || { cat "$d/error.log" "$d/stderr" >&2; return 1; }
+}
+
+# -- redis ---------------------------------------------------------------------------
+RD_PID=""
+rd_start() { # rd_start NAME PORT [redis-server options...]
+  local d="$TMP/$1" port=$2; shift 2
+  mkdir -p "$d"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$d" --daemonize no --save '' \
+    --logfile "$d/redis.log" --protected-mode yes "$@" &
+  RD_PID=$!
+  PIDS+=("$RD_PID")
+  for _ in $(seq 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "redis did not start" >&2
+  return 1
+}
+
+# ==========================================================================================
+scenario_reads() {
+  local load_before; load_before=$(busy)
+  log "reads: nginx fixed 200 vs hotlead GET /v1/leads/{id} ($CONNS connections, closed loop, ${DURATION}s x $REPEAT)"
+  local p1 p2 ph dir
+  p1=$(free_port); ng_start nginx1 "$p1" 1; local ng1=$NG_PID
+  p2=$(free_port); ng_start nginx2 "$p2" 2; local ng2=$NG_PID
+  dir="$TMP/reads/data"; mkdir -p "$TMP/reads"
+  hl_bootstrap "$dir"
+  ph=$(free_port); hl_start "$dir" "$ph" --durability async
+  local key; key=$(cat "$dir.key")
+  "$BENCH" --port "$ph" --key "$key" --scenario get-lead --setup "$SETUP_LEADS" \
+    --setup-events "$SETUP_EVENTS" --ids "$TMP/reads/ids" --setup-only
+  local r o="$TMP/reads"
+  local n1=() n2=() hl=() n1p=() n2p=() hlp=() wr=() wrp=()
+  for r in $(seq "$REPEAT"); do
+    echo " run $r" >&2
+    bench "$o/n1.$r" --port "$p1" --scenario url --url /
+    bench "$o/n2.$r" --port "$p2" --scenario url --url /
+    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario get-lead --ids "$o/ids"
+    n1+=("$(jget "$o/n1.$r" throughput)"); n1p+=("$(jget "$o/n1.$r" p99_us)")
+    n2+=("$(jget "$o/n2.$r" throughput)"); n2p+=("$(jget "$o/n2.$r" p99_us)")
+    hl+=("$(jget "$o/hl.$r" throughput)"); hlp+=("$(jget "$o/hl.$r" p99_us)")
+    # Cross-check of the load generator on the same nginx.
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$p1/" >"$o/wrk.$r" 2>&1
+    wr+=("$(awk '/Requests\/sec/ {print $2}' "$o/wrk.$r")")
+    wrp+=("$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v)} else if (v ~ /ms$/) {sub(/ms/,"",v); v*=1000} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000000}; print v}' "$o/wrk.$r")")
+    echo "   wrk nginx-1w ${wr[-1]} req/s  p99 ${wrp[-1]} us" >&2
+  done
+  # Latency at the same fixed rate (60% of hotlead's closed-loop median).
+  local rate; rate=$(calc "int(0.6 * $(median "${hl[@]}"))")
+  echo " fixed rate $rate req/s" >&2
+  local fn=() fh=() fnp=() fhp=()
+  for r in $(seq "$REPEAT"); do
+    bench "$o/fn.$r" --port "$p1" --scenario url --url / --rate "$rate"
+    bench "$o/fh.$r" --port "$ph" --key "$key" --scenario get-lead --ids "$o/ids" --rate "$rate"
+    fn+=("$(jget "$o/fn.$r" throughput)"); fnp+=("$(jget "$o/fn.$r" p99_us)")
+    fh+=("$(jget "$o/fh.$r" throughput)"); fhp+=("$(jget "$o/fh.$r" p99_us)")
+  done
+  local errs; errs=$(python3 -c 'import json,sys,glob
+t=0
+for f in glob.glob(sys.argv[1]+"/hl.*")+glob.glob(sys.argv[1]+"/fh.*"):
+  if f.endswith(".err"): continue
+  r=json.loads(open(f).read().strip().splitlines()[-1]); t+=r["errors_non2xx"]+r["errors_socket"]
+print(t)' "$o")
+  stop "$HL_PID"; stop "$ng1"; stop "$ng2"
+
+  {
+    echo
+    echo "### reads: GET, $CONNS connections, 1 client thread, closed loop, ${DURATION}s (+${WARMUP}s warm-up)"
+    echo "hotlead: --durability async, $SETUP_LEADS leads x $SETUP_EVENTS events; nginx: return 200 \"ok\"; latency in us"
+    printf '%-6s | %12s %8s | %12s %8s | %12s %8s | %9s %9s | %12s %8s\n' run "nginx-1w/s" p99 \
+      "nginx-2w/s" p99 "hotlead/s" p99 "hl/ng-1w" "hl/ng-2w" "wrk ng-1w/s" p99
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %12.0f %8.0f | %9.2f %9.2f | %12.0f %8.0f\n' "$r" \
+        "${n1[$i]}" "${n1p[$i]}" "${n2[$i]}" "${n2p[$i]}" "${hl[$i]}" "${hlp[$i]}" \
+        "$(calc "${hl[$i]} / ${n1[$i]}")" "$(calc "${hl[$i]} / ${n2[$i]}")" "${wr[$i]}" "${wrp[$i]}"
+    done
+    local m1 m2 mh; m1=$(median "${n1[@]}"); m2=$(median "${n2[@]}"); mh=$(median "${hl[@]}")
+    printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %12.0f %8.0f | %9.2f %9.2f | %12.0f %8.0f\n' median \
+      "$m1" "$(median "${n1p[@]}")" "$m2" "$(median "${n2p[@]}")" "$mh" "$(median "${hlp[@]}")" \
+      "$(calc "$mh / $m1")" "$(calc "$mh / $m2")" "$(median "${wr[@]}")" "$(median "${wrp[@]}")"
+    echo
+    echo "same fixed rate, $rate req/s (latency from the scheduled send time):"
+    printf '%-6s | %12s %8s | %12s %8s\n' run "nginx-1w/s" p99 "hotlead/s" p99
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f %8.0f | %12.0f %8.0f\n' "$r" "${fn[$i]}" "${fnp[$i]}" "${fh[$i]}" "${fhp[$i]}"
+    done
+    printf '%-6s | %12.0f %8.0f | %12.0f %8.0f\n' median "$(median "${fn[@]}")" "$(median "${fnp[@]}")" \
+      "$(median "${fh[@]}")" "$(median "${fhp[@]}")"
+    local ratio; ratio=$(calc "round($mh / $m1, 2)")
+    local fp; fp=$(median "${fhp[@]}")
+    echo "hotlead errors (non-2xx + socket) over all runs: $errs"
+    echo "target: throughput >= 0.8x nginx (1 worker) -> ${ratio}x; p99 < 2000 us at the fixed rate -> $fp us (closed-loop p99 $(median "${hlp[@]}") us at $CONNS connections):" \
+      "$(python3 -c "print('MET' if $ratio >= 0.8 and $fp < 2000 else 'MISSED')")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
+scenario_writes() {
+  local load_before; load_before=$(busy)
+  log "writes: Redis AOF appendfsync always (SET) vs hotlead POST event (--durability sync)"
+  local o="$TMP/writes"; mkdir -p "$o"
+  local pr; pr=$(free_port)
+  rd_start redis-aof "$pr" --appendonly yes --appendfsync always
+  local rd=$RD_PID
+  # Calibrate -n so one redis-benchmark run lasts about --duration.
+  local cal n
+  cal=$(redis-benchmark -h 127.0.0.1 -p "$pr" -t set -c "$CONNS" -n 20000 -d 128 -r 100000 --csv |
+    awk -F'"' 'NR==2 {print $4}')
+  n=$(calc "max(20000, int(${cal:-10000} * $DURATION))")
+  local dir="$o/data"
+  hl_bootstrap "$dir"
+  local ph; ph=$(free_port); hl_start "$dir" "$ph"   # default durability: sync
+  local key; key=$(cat "$dir.key")
+  "$BENCH" --port "$ph" --key "$key" --scenario get-lead --setup "$SETUP_LEADS" \
+    --setup-events "$SETUP_EVENTS" --ids "$o/ids" --setup-only
+  local rs=() rsp=() hl=() hlp=() wpc=() r
+  for r in $(seq "$REPEAT"); do
+    echo " run $r" >&2
+    redis-benchmark -h 127.0.0.1 -p "$pr" -t set -c "$CONNS" -n "$n" -d 128 -r 100000 --csv >"$o/redis.$r" 2>&1
+    rs+=("$(awk -F'"' 'NR==2 {print $4}' "$o/redis.$r")")
+    rsp+=("$(awk -F'"' 'NR==2 {printf "%.0f", $14 * 1000}' "$o/redis.$r")")
+    echo "   redis SET  ${rs[-1]} req/s  p99 ${rsp[-1]} us" >&2
+    local c0 w0 c1 w1
+    c0=$(metric "$ph" hotlead_journal_commits_total); w0=$(metric "$ph" hotlead_journal_writes_total)
+    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario post-event --ids "$o/ids"
+    c1=$(metric "$ph" hotlead_journal_commits_total); w1=$(metric "$ph" hotlead_journal_writes_total)
+    hl+=("$(jget "$o/hl.$r" throughput)"); hlp+=("$(jget "$o/hl.$r" p99_us)")
+    wpc+=("$(calc "round(($w1 - $w0) / max(1, $c1 - $c0), 1)" 2>/dev/null || echo -)")
+  done
+  local aof; aof=$(redis-cli -p "$pr" config get appendfsync | tail -1)
+  stop "$HL_PID"; stop "$rd"
+  {
+    echo
+    echo "### writes: durable writes, $CONNS connections, closed loop"
+    echo "redis: appendonly yes, appendfsync $aof, redis-benchmark -t set -d 128 -n $n; hotlead: POST /v1/leads/{id}/events, --durability sync, ${DURATION}s"
+    printf '%-6s | %12s %8s | %12s %8s | %9s | %14s\n' run "redis/s" p99 "hotlead/s" p99 "hl/redis" "writes/fsync"
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %9.2f | %14s\n' "$r" "${rs[$i]}" "${rsp[$i]}" \
+        "${hl[$i]}" "${hlp[$i]}" "$(calc "${hl[$i]} / ${rs[$i]}")" "${wpc[$i]}"
+    done
+    local mr mh; mr=$(median "${rs[@]}"); mh=$(median "${hl[@]}")
+    printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %9.2f | %14s\n' median "$mr" "$(median "${rsp[@]}")" \
+      "$mh" "$(median "${hlp[@]}")" "$(calc "$mh / $mr")" "$(median "${wpc[@]}")"
+    echo "(writes/fsync: journal writes per RocksDB commit, from /metrics: the group-commit factor)"
+    echo "target: >= 1.0x Redis AOF always -> $(calc "round($mh / $mr, 2)")x:" \
+      "$(python3 -c "print('MET' if $mh >= $mr else 'MISSED')")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
+scenario_mixed() {
+  local load_before; load_before=$(busy)
+  log "mixed: hotlead 80% GET lead / 20% POST event (--durability sync)"
+  local o="$TMP/mixed"; mkdir -p "$o"
+  local dir="$o/data"
+  hl_bootstrap "$dir"
+  local ph; ph=$(free_port); hl_start "$dir" "$ph"
+  local key; key=$(cat "$dir.key")
+  "$BENCH" --port "$ph" --key "$key" --scenario get-lead --setup "$SETUP_LEADS" \
+    --setup-events "$SETUP_EVENTS" --ids "$o/ids" --setup-only
+  local t=() p=() p50=() r
+  for r in $(seq "$REPEAT"); do
+    echo " run $r" >&2
+    bench "$o/m.$r" --port "$ph" --key "$key" --scenario mixed --ids "$o/ids"
+    t+=("$(jget "$o/m.$r" throughput)"); p+=("$(jget "$o/m.$r" p99_us)"); p50+=("$(jget "$o/m.$r" p50_us)")
+  done
+  stop "$HL_PID"
+  {
+    echo
+    echo "### mixed: 80% GET /v1/leads/{id}, 20% POST event, --durability sync, $CONNS connections, closed loop, ${DURATION}s"
+    printf '%-6s | %12s %8s %8s | %9s %9s | %s\n' run "hotlead/s" p50 p99 reads writes errors
+    for r in $(seq "$REPEAT"); do
+      local f="$o/m.$r"
+      printf '%-6s | %12.0f %8.0f %8.0f | %9s %9s | %s\n' "$r" "${t[$((r-1))]}" "${p50[$((r-1))]}" \
+        "${p[$((r-1))]}" "$(jget "$f" reads)" "$(jget "$f" writes)" \
+        "$(calc "$(jget "$f" errors_non2xx) + $(jget "$f" errors_socket)")"
+    done
+    printf '%-6s | %12.0f %8.0f %8.0f |\n' median "$(median "${t[@]}")" "$(median "${p50[@]}")" "$(median "${p[@]}")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
+scenario_recovery() {
+  local load_before; load_before=$(busy)
+  log "recovery: $LEADS leads"
+  local o="$TMP/recovery"; mkdir -p "$o"
+  local dir="$o/data"
+  hl_bootstrap "$dir"
+  local org; org=$(cat "$dir.org")
+  # RSS of a server with the org but no leads.
+  local ph; ph=$(free_port); hl_start "$dir" "$ph"
+  sleep 1
+  local empty_rss; empty_rss=$(rss_kib "$HL_PID")
+  stop "$HL_PID"
+  log "hotlead-gen --count $LEADS --events 20"
+  "$GEN" --data "$dir" --count "$LEADS" --org "$org" --events 20 --seed 7 2>&1 | tee "$o/gen.log" >&2
+  local gen_line; gen_line=$(grep generated "$o/gen.log")
+  local disk; disk=$(du -sm "$dir/db" | cut -f1)
+  local secs=() walls=() rss=() bpl=() r
+  for r in $(seq "$REPEAT"); do
+    : >"$dir.log"
+    local t0; t0=$(date +%s.%N)
+    hl_start "$dir" "$ph"
+    local t1; t1=$(date +%s.%N)
+    sleep 1
+    local line; line=$(grep -o 'recovered [0-9]* leads.*' "$dir.log" | tail -1)
+    echo "   $line (to /readyz: $(calc "round($t1 - $t0, 2)") s)" >&2
+    secs+=("$(echo "$line" | awk '{print $(NF-1)}')")
+    walls+=("$(calc "round($t1 - $t0, 2)")")
+    rss+=("$(rss_kib "$HL_PID")")
+    bpl+=("$(calc "round((${rss[-1]} - $empty_rss) * 1024 / $LEADS)")")
+    local got; got=$(echo "$line" | awk '{print $2}')
+    [[ "$got" == "$LEADS" ]] || echo "   WARNING: recovered $got leads, expected $LEADS" >&2
+    stop "$HL_PID"
+  done
+  # Redis: the same leads as hashes.
+  local pr; pr=$(free_port)
+  rd_start redis-mem "$pr" --appendonly no
+  local before after
+  before=$(redis-cli -p "$pr" info memory | awk -F: '/^used_memory:/ {print $2+0}')
+  "$GEN" --redis-only --count "$LEADS" --events 20 --seed 7 2>"$o/gen-redis.log" |
+    redis-cli -p "$pr" --pipe >"$o/pipe.log" 2>&1
+  after=$(redis-cli -p "$pr" info memory | awk -F: '/^used_memory:/ {print $2+0}')
+  local rss_after; rss_after=$(redis-cli -p "$pr" info memory | awk -F: '/^used_memory_rss:/ {print $2+0}')
+  local keys; keys=$(redis-cli -p "$pr" dbsize)
+  local enc; enc=$(redis-cli -p "$pr" object encoding "$(redis-cli -p "$pr" randomkey)")
+  stop "$RD_PID"
+  local rpl; rpl=$(calc "round(($after - $before) / max(1, $keys))")
+  {
+    echo
+    echo "### recovery: $LEADS leads x 20 events (8 text fields, 5 attributes, 2 tags), restart of hotlead serve"
+    echo "generation: $gen_line; RocksDB on disk: ${disk} MiB"
+    printf '%-6s | %12s %14s | %12s %14s\n' run "recovery s" "to /readyz s" "RSS MiB" "bytes/lead"
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12s %14s | %12.0f %14s\n' "$r" "${secs[$i]}" "${walls[$i]}" \
+        "$(calc "${rss[$i]} / 1024")" "${bpl[$i]}"
+    done
+    printf '%-6s | %12s %14s | %12s %14s\n' median "$(median "${secs[@]}")" "$(median "${walls[@]}")" "" \
+      "$(median "${bpl[@]}")"
+    echo "empty server RSS $((empty_rss / 1024)) MiB; bytes/lead = (RSS after recovery - empty RSS) / $LEADS"
+    echo "redis: $keys hashes (encoding $enc), used_memory $((before)) -> $((after)) bytes = $rpl bytes/lead (used_memory_rss $((rss_after / 1048576)) MiB)"
+    local ms mb; ms=$(median "${secs[@]}"); mb=$(median "${bpl[@]}")
+    echo "targets: recovery of 1M leads < 5 s -> ${ms} s for $LEADS leads:" \
+      "$(python3 -c "print('MET' if $ms < 5 * $LEADS / 1e6 else 'MISSED') if $LEADS >= 1000000 else print('(scaled run; 1M needed for the target)')")"
+    echo "         RSS per lead < 1024 bytes -> $mb bytes (redis: $rpl):" \
+      "$(python3 -c "print('MET' if $mb < 1024 else 'MISSED')")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
+# ==========================================================================================
+install_missing
+build
+TMP=$(mktemp -d /tmp/hotlead-bench.XXXXXX)
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); work dir $TMP" | tee "$TMP/summary"
+echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (+local changes)')" | tee -a "$TMP/summary"
+case "$WHAT" in
+  reads) scenario_reads ;;
+  writes) scenario_writes ;;
+  mixed) scenario_mixed ;;
+  recovery) scenario_recovery ;;
+  all) scenario_reads; scenario_writes; scenario_mixed; scenario_recovery ;;
+esac
+echo
+echo "==================== summary ===================="
+cat "$TMP/summary"
