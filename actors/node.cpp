@@ -21,7 +21,8 @@ struct scan_part {
   std::vector<std::vector<lead>> per_shard;
   struct identity {
     uint64_t org, id;
-    std::string email, external_id;
+    identity_key email, external_id; // zero keys when absent
+    bool has_email, has_external_id;
   };
   std::vector<identity> identities;
 };
@@ -53,7 +54,9 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     [&](size_t t, lead&& l) {
       auto& p = parts[t];
       if (!l.email.empty() || !l.external_id.empty())
-        p.identities.push_back({l.org, l.id, l.email, l.external_id});
+        p.identities.push_back({l.org, l.id, make_identity_key(l.email),
+                                make_identity_key(l.external_id), !l.email.empty(),
+                                !l.external_id.empty()});
       p.per_shard[router::shard_index(l.id, n)].push_back(std::move(l));
     },
     count);
@@ -104,10 +107,10 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
       auto d = dirs.find(ident.org);
       if (d == dirs.end())
         continue; // a lead of an unknown org: kept, but unreachable
-      if (!ident.email.empty())
-        d->second->by_email.emplace(std::move(ident.email), ident.id);
-      if (!ident.external_id.empty())
-        d->second->by_external_id.emplace(std::move(ident.external_id), ident.id);
+      if (ident.has_email)
+        d->second->by_email.emplace(ident.email, ident.id);
+      if (ident.has_external_id)
+        d->second->by_external_id.emplace(ident.external_id, ident.id);
     }
   parts.clear();
   for (auto& [id, d] : dirs) {

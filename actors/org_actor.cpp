@@ -17,7 +17,7 @@ struct org_state {
 namespace {
 
 using self_ptr = caf::stateful_actor<org_state>*;
-using index = std::unordered_map<std::string, uint64_t>;
+using index = identity_index;
 
 // Identities this write newly reserved, released again if the shard refuses.
 struct reservation {
@@ -26,7 +26,7 @@ struct reservation {
 
 // Reserves `value` for `id` in `idx`. Fails when another lead holds it.
 bool reserve(index& idx, const std::string& value, uint64_t id, std::string& reserved) {
-  auto [it, fresh] = idx.try_emplace(value, id);
+  auto [it, fresh] = idx.try_emplace(make_identity_key(value), id);
   if (!fresh)
     return it->second == id;
   reserved = value;
@@ -36,7 +36,7 @@ bool reserve(index& idx, const std::string& value, uint64_t id, std::string& res
 void release(index& idx, const std::string& value, uint64_t id) {
   if (value.empty())
     return;
-  auto i = idx.find(value);
+  auto i = idx.find(make_identity_key(value));
   if (i != idx.end() && i->second == id)
     idx.erase(i);
 }
@@ -99,7 +99,7 @@ std::optional<uint64_t> existing(self_ptr self, const msg::upsert_lead& m) {
   } else {
     return std::nullopt;
   }
-  auto i = idx->find(*key);
+  auto i = idx->find(make_identity_key(*key));
   return i == idx->end() ? std::nullopt : std::optional<uint64_t>{i->second};
 }
 
@@ -143,6 +143,19 @@ caf::behavior org_actor(caf::stateful_actor<org_state>* self, std::shared_ptr<or
 }
 
 } // namespace
+
+identity_key make_identity_key(std::string_view v) {
+  // a: libstdc++'s murmur-based string hash; b: FNV-1a 64, independent of it.
+  identity_key k;
+  k.a = std::hash<std::string_view>{}(v);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : v) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  k.b = h;
+  return k;
+}
 
 caf::actor spawn_org(caf::actor_system& sys, std::shared_ptr<org_init> init) {
   return sys.spawn(org_actor, std::move(init));

@@ -11,16 +11,35 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace hotlead {
 
 class router;
 
+/// email or external_id → lead id. Keyed by a 128-bit hash of the value
+/// (two independent 64-bit hashes) rather than a copy of the string: ~40
+/// bytes an entry instead of ~120, and a false match needs ~2^64 values.
+struct identity_key {
+  uint64_t a = 0, b = 0;
+  bool operator==(const identity_key&) const = default;
+};
+
+struct identity_hash {
+  size_t operator()(const identity_key& k) const {
+    return static_cast<size_t>(k.a);
+  }
+};
+
+identity_key make_identity_key(std::string_view value);
+
+using identity_index = std::unordered_map<identity_key, uint64_t, identity_hash>;
+
 struct org_init {
   uint64_t org = 0;
   const router* rt = nullptr;
-  std::unordered_map<std::string, uint64_t> by_email, by_external_id;
+  identity_index by_email, by_external_id;
 };
 
 caf::actor spawn_org(caf::actor_system& sys, std::shared_ptr<org_init> init);

@@ -29,6 +29,7 @@ std::string new_key_secret() {
 void key_table::add(const api_key& k, caf::actor org_actor) {
   std::unique_lock lock{mtx_};
   by_hash_[k.hash] = principal{k.org, k.key_role, k.id, std::move(org_actor)};
+  generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 std::optional<principal> key_table::find(std::string_view secret) const {

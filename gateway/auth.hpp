@@ -6,6 +6,7 @@
 
 #include <caf/actor.hpp>
 
+#include <atomic>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -39,7 +40,13 @@ public:
 
   size_t size() const;
 
+  /// Changes whenever keys change (for caches of lookups).
+  uint64_t generation() const {
+    return generation_.load(std::memory_order_acquire);
+  }
+
 private:
+  std::atomic<uint64_t> generation_{1};
   mutable std::shared_mutex mtx_;
   std::unordered_map<std::string, principal> by_hash_;
 };

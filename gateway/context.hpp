@@ -57,11 +57,19 @@ struct edge_env {
   std::atomic<bool> draining{false};
 };
 
+/// The last key a connection authenticated with, so a keep-alive
+/// connection hashes its key once, not on every request.
+struct auth_cache {
+  std::string authorization; // the header as sent
+  principal who;
+  uint64_t generation = 0; // of the key_table when cached
+};
+
 struct request_ctx {
   using clock = std::chrono::steady_clock;
 
-  request_ctx(edge_env& e, bridge& b, http_request r, responder d)
-    : env(e), br(b), req(std::move(r)), done(std::move(d)), start(clock::now()) {}
+  request_ctx(edge_env& e, bridge& b, http_request r, responder d, auth_cache* ac = nullptr)
+    : env(e), br(b), req(std::move(r)), done(std::move(d)), start(clock::now()), cache(ac) {}
 
   edge_env& env;
   bridge& br; // this io thread's bridge to the actors
@@ -71,6 +79,7 @@ struct request_ctx {
   principal who;
   responder done;
   clock::time_point start;
+  auth_cache* cache; // owned by the connection; null when there is none
   bool answered = false;
 
   void reply(http_reply r);

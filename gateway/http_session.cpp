@@ -112,7 +112,8 @@ void http_session::on_body(beast::error_code ec, std::size_t) {
                                            [self = shared_from_this()](http_reply rep) {
                                              --self->env_.edge_metrics.in_flight;
                                              self->on_reply(std::move(rep));
-                                           });
+                                           },
+                                           &auth_);
   dispatch(ctx);
 }
 

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 
+#include "gateway/context.hpp"
 #include "gateway/http_types.hpp"
 
 namespace hotlead {
@@ -50,6 +51,7 @@ private:
   bool keep_alive_ = true;
   unsigned version_ = 11;
   std::string request_id_;
+  auth_cache auth_; // the connection's last key, see request_ctx
 };
 
 } // namespace hotlead

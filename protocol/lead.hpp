@@ -108,7 +108,7 @@ struct event_input {
 // -- rules --------------------------------------------------------------------
 
 /// How many recent events a lead keeps in memory (more are in RocksDB).
-inline constexpr size_t max_recent_events = 16;
+inline constexpr size_t max_recent_events = 8;
 
 /// How many attributes `l` would have after `p` (the limit applies to the
 /// merged lead, not only to one request).
