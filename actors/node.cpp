@@ -53,10 +53,11 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     threads,
     [&](size_t t, lead&& l) {
       auto& p = parts[t];
-      if (!l.email.empty() || !l.external_id.empty())
-        p.identities.push_back({l.org, l.id, make_identity_key(l.email),
-                                make_identity_key(l.external_id), !l.email.empty(),
-                                !l.external_id.empty()});
+      auto email = l.email(), external_id = l.external_id();
+      if (!email.empty() || !external_id.empty())
+        p.identities.push_back({l.org, l.id, make_identity_key(email),
+                                make_identity_key(external_id), !email.empty(),
+                                !external_id.empty()});
       p.per_shard[router::shard_index(l.id, n)].push_back(std::move(l));
     },
     count);

@@ -71,14 +71,8 @@ lead to_lead(const bench::sample_lead& s, uint64_t org) {
   lead l;
   l.id = s.id;
   l.org = org;
-  l.external_id = s.external_id;
-  l.email = s.email;
-  l.first_name = s.first_name;
-  l.last_name = s.last_name;
-  l.company = s.company;
-  l.title = s.title;
-  l.phone = s.phone;
-  l.owner = s.owner;
+  l.texts.assign({s.external_id, s.email, s.first_name, s.last_name, s.company, s.title,
+                  s.phone, s.owner});
   l.source = intern(s.source);
   l.status = parse_status(s.status).value_or(lead_status::new_);
   for (auto& t : s.tags)

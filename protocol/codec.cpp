@@ -96,9 +96,8 @@ void encode(std::string& out, const lead& l) {
   out += static_cast<char>(lead_version);
   put_fixed64(out, l.id);
   put_fixed64(out, l.org);
-  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
-                  &l.title, &l.phone, &l.owner})
-    put_str(out, *s);
+  for (size_t i = 0; i < text_count; ++i)
+    put_str(out, l.get(static_cast<text>(i)));
   put_str(out, symbol_name(l.source));
   out += static_cast<char>(l.status);
   put_varint(out, l.tags.size());
@@ -142,9 +141,12 @@ bool decode(std::string_view in, lead& l) {
     return false;
   l.id = r.fixed64();
   l.org = r.fixed64();
-  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
-                  &l.title, &l.phone, &l.owner})
-    *s = r.str();
+  std::array<std::string_view, text_count> texts;
+  for (auto& t : texts)
+    t = r.str();
+  if (!r.ok)
+    return false;
+  l.texts.assign(texts);
   l.source = intern(r.str());
   auto st = r.byte();
   if (st > static_cast<uint8_t>(lead_status::lost))

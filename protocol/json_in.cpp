@@ -51,7 +51,7 @@ bool has_control_chars(std::string_view s) {
 }
 
 // A single-line text field: string or null (null only when nullable).
-std::optional<problem> text(std::string_view name, element v, size_t max_len, bool nullable,
+std::optional<problem> text_value(std::string_view name, element v, size_t max_len, bool nullable,
                             field<std::string>& out) {
   if (v.is_null()) {
     if (!nullable)
@@ -168,7 +168,7 @@ std::optional<problem> parse_lead_field(std::string_view key, element v, bool is
                                         const limits& lim, lead_patch& out) {
   const size_t t = lim.max_text;
   if (key == "email") {
-    if (auto p = text(key, v, 254, true, out.email))
+    if (auto p = text_value(key, v, 254, true, out.email))
       return p;
     if (out.email.has_value()) {
       auto e = normalize_email(out.email.value);
@@ -181,26 +181,26 @@ std::optional<problem> parse_lead_field(std::string_view key, element v, bool is
     return std::nullopt;
   }
   if (key == "external_id") {
-    if (auto p = text(key, v, 128, true, out.external_id))
+    if (auto p = text_value(key, v, 128, true, out.external_id))
       return p;
     if (out.external_id.has_value() && out.external_id.value.empty())
       return bad(errc::invalid_field, "field 'external_id' must not be empty (use null)");
     return std::nullopt;
   }
   if (key == "first_name")
-    return text(key, v, t, true, out.first_name);
+    return text_value(key, v, t, true, out.first_name);
   if (key == "last_name")
-    return text(key, v, t, true, out.last_name);
+    return text_value(key, v, t, true, out.last_name);
   if (key == "company")
-    return text(key, v, t, true, out.company);
+    return text_value(key, v, t, true, out.company);
   if (key == "title")
-    return text(key, v, t, true, out.title);
+    return text_value(key, v, t, true, out.title);
   if (key == "owner")
-    return text(key, v, t, true, out.owner);
+    return text_value(key, v, t, true, out.owner);
   if (key == "source")
-    return text(key, v, 64, true, out.source);
+    return text_value(key, v, 64, true, out.source);
   if (key == "phone") {
-    if (auto p = text(key, v, 32, true, out.phone))
+    if (auto p = text_value(key, v, 32, true, out.phone))
       return p;
     if (out.phone.has_value() && !valid_phone(out.phone.value))
       return bad(errc::invalid_field,
@@ -426,11 +426,11 @@ std::optional<problem> parse_org(std::string_view body, org& out) {
   for (auto [key, value] : obj) {
     std::optional<problem> p;
     if (key == "name")
-      p = text(key, value, 200, false, name);
+      p = text_value(key, value, 200, false, name);
     else if (key == "industry")
-      p = text(key, value, 100, false, industry);
+      p = text_value(key, value, 100, false, industry);
     else if (key == "plan")
-      p = text(key, value, 32, false, plan);
+      p = text_value(key, value, 32, false, plan);
     else
       p = bad(errc::unknown_field, "unknown field '" + std::string{key} +
                                      "'; organization fields are name, industry, plan");
@@ -467,7 +467,7 @@ std::optional<problem> parse_key_request(std::string_view body, role& r, std::st
       has_role = true;
     } else if (key == "name") {
       field<std::string> f;
-      if (auto p = text(key, value, 100, false, f))
+      if (auto p = text_value(key, value, 100, false, f))
         return p;
       name = f.value;
     } else {

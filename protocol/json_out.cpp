@@ -15,7 +15,7 @@ void key(std::string& out, std::string_view k) {
   out += "\":";
 }
 
-void text_field(std::string& out, std::string_view k, const std::string& v) {
+void text_field(std::string& out, std::string_view k, std::string_view v) {
   key(out, k);
   if (v.empty())
     out += "null";
@@ -86,13 +86,13 @@ void write_lead(std::string& out, const lead& l) {
   out += "\",\"org_id\":\"";
   append_id(out, l.org);
   out += "\",";
-  text_field(out, "external_id", l.external_id);
-  text_field(out, "email", l.email);
-  text_field(out, "first_name", l.first_name);
-  text_field(out, "last_name", l.last_name);
-  text_field(out, "company", l.company);
-  text_field(out, "title", l.title);
-  text_field(out, "phone", l.phone);
+  text_field(out, "external_id", l.get(text::external_id));
+  text_field(out, "email", l.get(text::email));
+  text_field(out, "first_name", l.get(text::first_name));
+  text_field(out, "last_name", l.get(text::last_name));
+  text_field(out, "company", l.get(text::company));
+  text_field(out, "title", l.get(text::title));
+  text_field(out, "phone", l.get(text::phone));
   key(out, "source");
   if (l.source == 0)
     out += "null";
@@ -101,7 +101,7 @@ void write_lead(std::string& out, const lead& l) {
   out += ",\"status\":\"";
   out += to_string(l.status);
   out += "\",";
-  text_field(out, "owner", l.owner);
+  text_field(out, "owner", l.get(text::owner));
   out += "\"tags\":[";
   for (size_t i = 0; i < l.tags.size(); ++i) {
     if (i)

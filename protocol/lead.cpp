@@ -1,6 +1,7 @@
 #include "protocol/lead.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace hotlead {
 
@@ -10,7 +11,7 @@ constexpr std::string_view status_names[] = {"new",         "contacted", "qualif
                                              "unqualified", "converted", "lost"};
 
 template <class T>
-bool assign(T& dst, const field<T>& f) {
+bool assign_field(T& dst, const field<T>& f) {
   if (!f.present)
     return false;
   T v = f.null ? T{} : f.value;
@@ -24,7 +25,76 @@ size_t heap(const std::string& s) {
   return s.capacity() > 15 ? s.capacity() + 1 : 0;
 }
 
+constexpr size_t header_bytes = text_count * sizeof(uint32_t);
+
+uint32_t end_of(const char* block, size_t i) {
+  uint32_t v;
+  std::memcpy(&v, block + i * sizeof(uint32_t), sizeof v);
+  return v;
+}
+
 } // namespace
+
+// -- text_fields ----------------------------------------------------------------
+
+text_fields::text_fields(const text_fields& other) {
+  *this = other;
+}
+
+text_fields& text_fields::operator=(const text_fields& other) {
+  if (this == &other)
+    return *this;
+  if (!other.block_) {
+    block_.reset();
+    return *this;
+  }
+  auto n = other.heap_bytes();
+  block_.reset(new char[n]);
+  std::memcpy(block_.get(), other.block_.get(), n);
+  return *this;
+}
+
+std::string_view text_fields::get(text f) const {
+  if (!block_)
+    return {};
+  auto i = static_cast<size_t>(f);
+  uint32_t begin = i == 0 ? 0 : end_of(block_.get(), i - 1);
+  return {block_.get() + header_bytes + begin, end_of(block_.get(), i) - begin};
+}
+
+void text_fields::assign(const std::array<std::string_view, text_count>& values) {
+  size_t total = 0;
+  for (auto v : values)
+    total += v.size();
+  if (total == 0) {
+    block_.reset();
+    return;
+  }
+  std::unique_ptr<char[]> block{new char[header_bytes + total]};
+  uint32_t end = 0;
+  for (size_t i = 0; i < text_count; ++i) {
+    std::memcpy(block.get() + header_bytes + end, values[i].data(), values[i].size());
+    end += static_cast<uint32_t>(values[i].size());
+    std::memcpy(block.get() + i * sizeof(uint32_t), &end, sizeof end);
+  }
+  block_ = std::move(block);
+}
+
+void text_fields::set(text f, std::string_view value) {
+  std::array<std::string_view, text_count> values;
+  for (size_t i = 0; i < text_count; ++i)
+    values[i] = get(static_cast<text>(i));
+  values[static_cast<size_t>(f)] = value;
+  std::string copy{value}; // `value` may point into the block being replaced
+  values[static_cast<size_t>(f)] = copy;
+  assign(values);
+}
+
+size_t text_fields::heap_bytes() const {
+  return block_ ? header_bytes + end_of(block_.get(), text_count - 1) : 0;
+}
+
+// -- lead -------------------------------------------------------------------------
 
 std::string_view to_string(lead_status s) {
   return status_names[static_cast<size_t>(s)];
@@ -51,15 +121,28 @@ size_t attributes_after(const lead& l, const lead_patch& p) {
 
 bool apply(lead& l, const lead_patch& p) {
   bool changed = false;
-  changed |= assign(l.external_id, p.external_id);
-  changed |= assign(l.email, p.email);
-  changed |= assign(l.first_name, p.first_name);
-  changed |= assign(l.last_name, p.last_name);
-  changed |= assign(l.company, p.company);
-  changed |= assign(l.title, p.title);
-  changed |= assign(l.phone, p.phone);
-  changed |= assign(l.owner, p.owner);
-  changed |= assign(l.status, p.status);
+  // Text fields: compute all eight, rebuild the block once if one changed.
+  const field<std::string>* patch_texts[text_count] = {
+    &p.external_id, &p.email, &p.first_name, &p.last_name,
+    &p.company,     &p.title, &p.phone,      &p.owner};
+  std::array<std::string_view, text_count> values;
+  bool texts_changed = false;
+  for (size_t i = 0; i < text_count; ++i) {
+    values[i] = l.get(static_cast<text>(i));
+    auto& f = *patch_texts[i];
+    if (!f.present)
+      continue;
+    std::string_view v = f.null ? std::string_view{} : std::string_view{f.value};
+    if (v != values[i]) {
+      values[i] = v;
+      texts_changed = true;
+    }
+  }
+  if (texts_changed) {
+    l.texts.assign(values); // the views point into `p` or the old block: both alive here
+    changed = true;
+  }
+  changed |= assign_field(l.status, p.status);
   if (p.source.present) {
     symbol s = p.source.null ? 0 : intern(p.source.value);
     changed |= s != l.source;
@@ -131,9 +214,7 @@ const attribute* find_attribute(const lead& l, symbol key) {
 
 size_t footprint(const lead& l) {
   size_t n = sizeof(lead);
-  for (auto* s : {&l.external_id, &l.email, &l.first_name, &l.last_name, &l.company,
-                  &l.title, &l.phone, &l.owner})
-    n += heap(*s);
+  n += l.texts.heap_bytes();
   n += l.tags.capacity() * sizeof(symbol);
   n += l.attributes.capacity() * sizeof(attribute);
   for (auto& a : l.attributes)

@@ -4,7 +4,9 @@
 // symbols (protocol/intern.hpp) to keep a lead well under 1 KiB.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,17 +45,48 @@ struct recent_event {
   uint32_t at_sec = 0; // seconds since the epoch
 };
 
+/// The eight text fields of a lead.
+enum class text : uint8_t {
+  external_id,
+  email, // lower-case; unique per org when set
+  first_name,
+  last_name,
+  company,
+  title,
+  phone,
+  owner,
+};
+inline constexpr size_t text_count = 8;
+
+/// A lead's text fields in one heap block: eight 32-bit end offsets, then
+/// the bytes. 8 bytes inline and one allocation instead of eight
+/// std::strings (256 bytes inline plus one allocation per long value):
+/// memory per lead is what decides how many leads a node holds.
+class text_fields {
+public:
+  text_fields() = default;
+  text_fields(const text_fields& other);
+  text_fields& operator=(const text_fields& other);
+  text_fields(text_fields&&) noexcept = default;
+  text_fields& operator=(text_fields&&) noexcept = default;
+
+  std::string_view get(text f) const;
+
+  /// Replaces every field at once (one allocation).
+  void assign(const std::array<std::string_view, text_count>& values);
+  void set(text f, std::string_view value);
+
+  /// Bytes allocated on the heap.
+  size_t heap_bytes() const;
+
+private:
+  std::unique_ptr<char[]> block_; // null when every field is empty
+};
+
 struct lead {
   uint64_t id = 0;
   uint64_t org = 0;
-  std::string external_id;
-  std::string email; // lower-case; unique per org when set
-  std::string first_name;
-  std::string last_name;
-  std::string company;
-  std::string title;
-  std::string phone;
-  std::string owner;
+  text_fields texts;
   symbol source = 0;
   lead_status status = lead_status::new_;
   std::vector<symbol> tags;
@@ -64,6 +97,22 @@ struct lead {
   uint64_t event_seq = 0; // events ever recorded; names the next journal key
   std::vector<event_counter> counters;
   std::vector<recent_event> recent; // bounded ring, oldest first
+
+  std::string_view get(text f) const {
+    return texts.get(f);
+  }
+  void set(text f, std::string_view v) {
+    texts.set(f, v);
+  }
+  std::string_view email() const {
+    return texts.get(text::email);
+  }
+  std::string_view external_id() const {
+    return texts.get(text::external_id);
+  }
+  std::string_view owner() const {
+    return texts.get(text::owner);
+  }
 };
 
 // -- input ------------------------------------------------------------------

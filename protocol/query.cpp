@@ -198,7 +198,7 @@ bool matches(const lead& l, const list_query& q) {
     return false;
   if (!q.source.empty() && symbol_name(l.source) != q.source)
     return false;
-  if (!q.owner.empty() && l.owner != q.owner)
+  if (!q.owner.empty() && l.owner() != q.owner)
     return false;
   if (!q.tag.empty()) {
     bool found = false;
@@ -216,7 +216,7 @@ sort_key key_of(const lead& l, sort_field f) {
     case sort_field::created_at: return {l.created_at, {}, l.id};
     case sort_field::updated_at: return {l.updated_at, {}, l.id};
     case sort_field::last_activity_at: return {l.last_activity_at, {}, l.id};
-    case sort_field::email: return {0, l.email, l.id};
+    case sort_field::email: return {0, std::string{l.email()}, l.id};
   }
   return {};
 }

@@ -53,7 +53,7 @@ TEST_CASE("acknowledged journal writes are there after reopening") {
       lead l;
       l.id = new_id();
       l.org = 1;
-      l.email = "l" + std::to_string(i) + "@example.com";
+      l.set(text::email, "l" + std::to_string(i) + "@example.com");
       ids.push_back(l.id);
       auto pr = std::make_shared<std::promise<std::optional<problem>>>();
       acks.push_back(pr->get_future());

@@ -10,14 +10,8 @@ lead sample() {
   lead l;
   l.id = 0x1122334455667788ULL;
   l.org = 42;
-  l.email = "ada@example.com";
-  l.external_id = "crm-1";
-  l.first_name = "Ada";
-  l.last_name = "Lovelace";
-  l.company = "Analytical Engines Ltd";
-  l.title = "CTO";
-  l.phone = "+44 20";
-  l.owner = "rep-7";
+  l.texts.assign({"crm-1", "ada@example.com", "Ada", "Lovelace", "Analytical Engines Ltd",
+                  "CTO", "+44 20", "rep-7"});
   l.source = intern("webinar");
   l.status = lead_status::qualified;
   l.tags = {intern("vip"), intern("eu")};
@@ -40,8 +34,10 @@ TEST_CASE("a lead survives encode and decode unchanged") {
   REQUIRE(decode(bytes, back));
   CHECK(back.id == l.id);
   CHECK(back.org == l.org);
-  CHECK(back.email == l.email);
-  CHECK(back.company == l.company);
+  for (size_t i = 0; i < text_count; ++i)
+    CHECK(back.get(static_cast<text>(i)) == l.get(static_cast<text>(i)));
+  CHECK(back.email() == "ada@example.com");
+  CHECK(back.get(text::company) == "Analytical Engines Ltd");
   CHECK(back.source == l.source);
   CHECK(back.status == l.status);
   CHECK(back.tags == l.tags);
@@ -66,6 +62,24 @@ TEST_CASE("truncated or corrupt lead records are rejected, never half-read") {
   wrong_version[0] = 9;
   CHECK_FALSE(decode(wrong_version, back));
   CHECK_FALSE(decode(bytes + "x", back));
+}
+
+TEST_CASE("text fields set, copy and clear independently") {
+  lead l;
+  CHECK(l.email().empty());
+  CHECK(l.texts.heap_bytes() == 0);
+  l.set(text::title, "CTO");
+  l.set(text::email, "a@b.co");
+  l.set(text::title, l.get(text::title)); // a view into its own block
+  CHECK(l.get(text::title) == "CTO");
+  CHECK(l.email() == "a@b.co");
+  lead copy = l;
+  l.set(text::email, "");
+  CHECK(copy.email() == "a@b.co");
+  CHECK(l.email().empty());
+  CHECK(l.get(text::title) == "CTO");
+  l.set(text::title, "");
+  CHECK(l.texts.heap_bytes() == 0);
 }
 
 TEST_CASE("orgs and keys round-trip") {

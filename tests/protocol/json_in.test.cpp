@@ -89,11 +89,11 @@ TEST_CASE("a patch distinguishes absent, null and a value") {
   CHECK(p.company.null);
   CHECK(p.title.value == "CTO");
   lead l;
-  l.company = "Acme";
-  l.email = "x@y.io";
+  l.set(text::company, "Acme");
+  l.set(text::email, "x@y.io");
   CHECK(apply(l, p));
-  CHECK(l.company.empty());
-  CHECK(l.email == "x@y.io");
+  CHECK(l.get(text::company).empty());
+  CHECK(l.email() == "x@y.io");
   CHECK_FALSE(apply(l, p)); // same patch again changes nothing
 }
 
