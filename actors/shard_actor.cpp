@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <mutex>
+#include <utility>
 
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
@@ -23,8 +25,19 @@ struct pending_write {
   std::vector<uint64_t> leads; // changed in memory by this write
 };
 
+// Commit results on their way from the journal thread to the shard. The
+// journal reports every write; only the first report after the shard last
+// drained the inbox sends a message, so a group commit of many writes costs
+// the shard one wake-up, not one per write.
+struct commit_inbox {
+  std::mutex mtx;
+  std::vector<std::pair<uint64_t, std::optional<problem>>> done;
+  bool notified = false;
+};
+
 struct shard_state {
   std::shared_ptr<shard_init> cfg;
+  std::shared_ptr<commit_inbox> inbox = std::make_shared<commit_inbox>();
   std::unordered_map<uint64_t, lead> leads;
   std::unordered_map<uint64_t, pending_write> pending;
   uint64_t next_token = 1;
@@ -56,10 +69,17 @@ caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
   auto rp = self->make_response_promise();
   self->state.pending.emplace(token, pending_write{rp, std::move(reply), std::move(leads)});
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->state.cfg->jr->append(std::move(ops),
-                              [me, token](const std::optional<problem>& err) {
-                                caf::anon_send(me, msg::committed_atom::value, token, err);
-                              });
+  self->state.cfg->jr->append(std::move(ops), [me, token, inbox = self->state.inbox](
+                                                const std::optional<problem>& err) {
+    bool wake = false;
+    {
+      std::lock_guard lock{inbox->mtx};
+      inbox->done.emplace_back(token, err);
+      wake = !std::exchange(inbox->notified, true);
+    }
+    if (wake)
+      caf::anon_send(me, msg::committed_atom::value);
+  });
   return rp;
 }
 
@@ -262,17 +282,27 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                            std::move(ids));
     },
     [=](const msg::list_leads& m) -> msg::list_page { return list(self, m.query); },
-    [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
-      auto i = self->state.pending.find(token);
-      if (i == self->state.pending.end())
-        return;
-      auto pw = std::move(i->second);
-      self->state.pending.erase(i);
-      if (err) {
-        roll_back(self, pw.leads);
-        pw.promise.deliver(make_error(*err));
-      } else
-        pw.promise.deliver(std::move(pw.reply));
+    [=](msg::committed_atom) {
+      std::vector<std::pair<uint64_t, std::optional<problem>>> done;
+      {
+        auto& inbox = *self->state.inbox;
+        std::lock_guard lock{inbox.mtx};
+        done.swap(inbox.done);
+        inbox.notified = false;
+      }
+      for (auto& [token, err] : done) {
+        auto i = self->state.pending.find(token);
+        if (i == self->state.pending.end())
+          continue;
+        auto pw = std::move(i->second);
+        self->state.pending.erase(i);
+        if (err) {
+          roll_back(self, pw.leads);
+          pw.promise.deliver(make_error(*err));
+        } else {
+          pw.promise.deliver(std::move(pw.reply));
+        }
+      }
     },
   };
 }

@@ -61,8 +61,12 @@ store::~store() {
 void store::close(bool sync_wal) {
   if (!db_)
     return;
-  if (sync_wal)
+  if (sync_wal) {
+    // A clean stop flushes memtables so the next start need not replay the WAL.
+    rocksdb::FlushOptions fo;
+    db_->Flush(fo);
     db_->FlushWAL(true);
+  }
   db_->Close();
   delete db_;
   db_ = nullptr;

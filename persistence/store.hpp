@@ -59,8 +59,8 @@ public:
   /// must not exist yet.
   std::optional<problem> checkpoint(const std::string& dir);
 
-  /// Syncs the WAL (unless writes have failed: RocksDB refuses, and Debian's
-  /// build asserts) and closes. Called once at shutdown.
+  /// Flushes memtables and syncs the WAL (unless writes have failed: RocksDB
+  /// refuses, and Debian's build asserts), then closes. Called once at shutdown.
   void close(bool sync_wal = true);
 
   rocksdb::DB* db() {
