@@ -90,19 +90,6 @@ write_op put_lead(const lead& l) {
   return op;
 }
 
-std::string event_record(const event_input& ev) {
-  std::string out;
-  out.reserve(64 + ev.type.size() + ev.properties_json.size());
-  out += "{\"type\":";
-  append_json_string(out, ev.type);
-  out += ",\"ts\":\"";
-  append_time(out, ev.ts);
-  out += "\",\"properties\":";
-  out += ev.properties_json;
-  out += '}';
-  return out;
-}
-
 // Records the event and appends its journal writes to `ops`.
 void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>& ops) {
   record_event(l, ev);

@@ -53,20 +53,6 @@ constexpr const char* usage = R"(usage: hotlead-gen --data DIR --count N --org O
   --redis-only      only write the Redis commands (no --data, --org needed)
 )";
 
-// The raw event record, as actors/shard_actor.cpp writes it.
-std::string event_record(const bench::sample_event& ev) {
-  std::string out;
-  out.reserve(64 + ev.type.size() + ev.properties_json.size());
-  out += "{\"type\":";
-  append_json_string(out, ev.type);
-  out += ",\"ts\":\"";
-  append_time(out, ev.ts);
-  out += "\",\"properties\":";
-  out += ev.properties_json;
-  out += '}';
-  return out;
-}
-
 lead to_lead(const bench::sample_lead& s, uint64_t org) {
   lead l;
   l.id = s.id;
@@ -254,7 +240,7 @@ int main(int argc, char** argv) {
       event_input in{ev.type, ev.ts, ev.properties_json};
       record_event(l, in);
       if (jr)
-        ops.push_back({write_op::put, keys::event(l.id, l.event_seq - 1), event_record(ev)});
+        ops.push_back({write_op::put, keys::event(l.id, l.event_seq - 1), event_record(in)});
     }
     written_events += s.events.size();
     if (jr) {

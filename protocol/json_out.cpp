@@ -147,6 +147,19 @@ std::string lead_json(const lead& l) {
   return out;
 }
 
+std::string event_record(const event_input& ev) {
+  std::string out;
+  out.reserve(64 + ev.type.size() + ev.properties_json.size());
+  out += "{\"type\":";
+  append_json_string(out, ev.type);
+  out += ",\"ts\":\"";
+  append_time(out, ev.ts);
+  out += "\",\"properties\":";
+  out += ev.properties_json;
+  out += '}';
+  return out;
+}
+
 void write_org(std::string& out, const org& o) {
   out += "{\"id\":\"";
   append_id(out, o.id);

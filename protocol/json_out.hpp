@@ -21,6 +21,9 @@ void append_json_number(std::string& out, double d);
 void write_lead(std::string& out, const lead& l);
 std::string lead_json(const lead& l);
 
+/// The stored form of one raw event: {"type","ts","properties"}.
+std::string event_record(const event_input& ev);
+
 void write_org(std::string& out, const org& o);
 
 /// An API key record; `secret` is included only in the creation answer.

@@ -160,6 +160,44 @@ class DurabilityTest(harness.ServerTestCase):
         self.assertIn(os.path.join(srv.data, "snapshots", "snap-"), snap["path"])
         self.assertTrue(os.path.isdir(snap["path"]))
 
+    def test_the_snapshot_command_works_offline_and_against_a_running_server(self):
+        srv = harness.start_server(self)
+        world = seed(srv, ("Cli A",))
+        expected = snapshot_state(srv, world)
+        bin_ = harness.binary()
+        # Online: through POST /admin/snapshot with the root key.
+        res = subprocess.run([bin_, "snapshot", "--server", "127.0.0.1:%d" % srv.port, "--key",
+                              srv.root_key, "--name", "cli-online"], capture_output=True,
+                             timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr.decode())
+        self.assertIn("cli-online", res.stdout.decode())
+        self.assertTrue(os.path.isdir(os.path.join(srv.data, "snapshots", "cli-online")))
+        # Offline while the server holds the directory: refused with the reason.
+        offline = os.path.join(srv.dir, "offline-snap")
+        res = subprocess.run([bin_, "snapshot", "--data", srv.data, "--to", offline],
+                             capture_output=True, timeout=60)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("another hotlead", res.stderr.decode())
+        self.assertIn("--server", res.stderr.decode())
+        # Offline once it is stopped, then restore and serve the copy.
+        self.assertEqual(srv.stop(), 0)
+        res = subprocess.run([bin_, "snapshot", "--data", srv.data, "--to", offline],
+                             capture_output=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr.decode())
+        restored = harness.Server()
+        self.addCleanup(restored.cleanup)
+        restored.root_key = srv.root_key
+        res = subprocess.run([bin_, "restore", "--from", offline, "--data", restored.data],
+                             capture_output=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr.decode())
+        # Restoring again over a non-empty directory needs --force.
+        res = subprocess.run([bin_, "restore", "--from", offline, "--data", restored.data],
+                             capture_output=True, timeout=60)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("not empty", res.stderr.decode())
+        restored.start()
+        self.assertEqual(snapshot_state(restored, world), expected)
+
     def test_only_root_makes_snapshots(self):
         srv = harness.start_server(self)
         org, admin = srv.org_with_key("admin")

@@ -1,0 +1,64 @@
+#include "protocol/json_parse.hpp"
+
+#include <algorithm>
+
+namespace hotlead::json_detail {
+
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+problem bad(errc code, std::string detail) {
+  return {code, std::move(detail)};
+}
+
+problem wrong_type(std::string_view name, std::string_view expected) {
+  return bad(errc::invalid_field,
+             "field '" + std::string{name} + "' must be " + std::string{expected});
+}
+
+std::optional<problem> parse_doc(std::string_view body, element& doc) {
+  if (body.empty())
+    return bad(errc::malformed_json, "request body is empty; send a JSON object");
+  auto err = thread_parser().parse(body.data(), body.size(), true).get(doc);
+  if (err)
+    return bad(errc::malformed_json,
+               std::string{"request body is not valid JSON: "} + simdjson::error_message(err));
+  return std::nullopt;
+}
+
+std::optional<problem> as_object(element doc, object& obj, std::string_view what) {
+  if (doc.get_object().get(obj))
+    return bad(errc::malformed_json, std::string{what} + " must be a JSON object");
+  return std::nullopt;
+}
+
+bool has_control_chars(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// A single-line text field: string or null (null only when nullable).
+std::optional<problem> text_value(std::string_view name, element v, size_t max_len, bool nullable,
+                            field<std::string>& out) {
+  if (v.is_null()) {
+    if (!nullable)
+      return wrong_type(name, "a string");
+    out.clear();
+    return std::nullopt;
+  }
+  std::string_view s;
+  if (v.get_string().get(s))
+    return wrong_type(name, nullable ? "a string or null" : "a string");
+  if (s.size() > max_len)
+    return bad(errc::invalid_field, "field '" + std::string{name} + "' is longer than " +
+                                      std::to_string(max_len) + " characters");
+  if (has_control_chars(s))
+    return bad(errc::invalid_field,
+               "field '" + std::string{name} + "' must not contain control characters");
+  out.set(std::string{s});
+  return std::nullopt;
+}
+
+} // namespace hotlead::json_detail

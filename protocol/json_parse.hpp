@@ -1,0 +1,37 @@
+// Shared pieces of the JSON readers (json_in_*.cpp): the per-thread simdjson
+// parser, problem builders and the checked text-field reader. Internal to
+// protocol/; thread-safe (the parser is thread_local).
+#pragma once
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/errors.hpp"
+#include "protocol/lead.hpp"
+
+namespace hotlead::json_detail {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+/// This thread's parser (reused: its buffers grow once).
+simdjson::dom::parser& thread_parser();
+
+problem bad(errc code, std::string detail);
+problem wrong_type(std::string_view name, std::string_view expected);
+
+/// Parses a whole body; malformed_json with simdjson's reason on failure.
+std::optional<problem> parse_doc(std::string_view body, element& doc);
+std::optional<problem> as_object(element doc, object& obj, std::string_view what);
+bool has_control_chars(std::string_view s);
+
+/// A single-line text field: a string of at most `max_len` characters
+/// without control characters, or null when `nullable`.
+std::optional<problem> text_value(std::string_view name, element v, size_t max_len,
+                                  bool nullable, field<std::string>& out);
+
+} // namespace hotlead::json_detail
