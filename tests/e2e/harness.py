@@ -169,6 +169,7 @@ class Server:
             try:
                 env = dict(os.environ)
                 env.pop("HOTLEAD_BOOTSTRAP_KEY", None)
+                env.update(getattr(self, "env_extra", {}))  # what a test sets on purpose
                 # cwd = the temp dir, so no stray cluster.conf is picked up.
                 self.proc = subprocess.Popen(self.args(), stdout=out, stderr=err,
                                              stdin=subprocess.DEVNULL, cwd=self.dir, env=env,
