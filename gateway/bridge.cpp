@@ -28,6 +28,10 @@ bridge::~bridge() {
 }
 
 void bridge::shutdown() {
+  for (auto& t : blocking_)
+    if (t.joinable())
+      t.join();
+  blocking_.clear();
   if (!self_)
     return;
   timer_.cancel();
@@ -38,10 +42,11 @@ void bridge::shutdown() {
 }
 
 void bridge::run_blocking(std::function<void()> work, std::function<void()> then) {
-  std::thread{[this, work = std::move(work), then = std::move(then)]() mutable {
+  // Joined at shutdown (snapshots are rare: a handful of threads at most).
+  blocking_.emplace_back([this, work = std::move(work), then = std::move(then)]() mutable {
     work();
-    boost::asio::post(ioc_, std::move(then));
-  }}.detach();
+    boost::asio::post(ioc_, std::move(then)); // dropped if the io_context has stopped
+  });
 }
 
 void bridge::arm_sweep() {

@@ -19,6 +19,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "actors/errors.hpp"
 
@@ -70,7 +72,8 @@ public:
   }
 
   /// Runs `work` on a thread of its own (it may block), then `then` back
-  /// on this io thread. For rare, slow operations such as checkpoints.
+  /// on this io thread. For rare, slow operations such as checkpoints;
+  /// shutdown() waits for such threads.
   void run_blocking(std::function<void()> work, std::function<void()> then);
 
   void shutdown();
@@ -93,6 +96,7 @@ private:
   bool timer_armed_ = false;
   uint64_t next_token_ = 1;
   std::map<uint64_t, entry> pending_; // token order is deadline order
+  std::vector<std::thread> blocking_;  // run_blocking() threads, joined at shutdown
 };
 
 } // namespace hotlead
