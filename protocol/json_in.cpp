@@ -13,11 +13,8 @@ namespace hotlead {
 using namespace json_detail;
 
 std::optional<problem> parse_org(std::string_view body, org& out) {
-  element doc;
   object obj;
-  if (auto p = parse_doc(body, doc))
-    return p;
-  if (auto p = as_object(doc, obj, "an organization"))
+  if (auto p = parse_object(body, obj, "an organization"))
     return p;
   field<std::string> name, industry, plan;
   for (auto [key, value] : obj) {
@@ -46,11 +43,8 @@ std::optional<problem> parse_org(std::string_view body, org& out) {
 }
 
 std::optional<problem> parse_key_request(std::string_view body, role& r, std::string& name) {
-  element doc;
   object obj;
-  if (auto p = parse_doc(body, doc))
-    return p;
-  if (auto p = as_object(doc, obj, "a key request"))
+  if (auto p = parse_object(body, obj, "a key request"))
     return p;
   bool has_role = false;
   for (auto [key, value] : obj) {
@@ -80,11 +74,8 @@ std::optional<problem> parse_key_request(std::string_view body, role& r, std::st
 std::optional<problem> parse_snapshot_request(std::string_view body, std::string& name) {
   if (body.empty())
     return std::nullopt;
-  element doc;
   object obj;
-  if (auto p = parse_doc(body, doc))
-    return p;
-  if (auto p = as_object(doc, obj, "a snapshot request"))
+  if (auto p = parse_object(body, obj, "a snapshot request"))
     return p;
   for (auto [key, value] : obj) {
     std::string_view s;

@@ -84,11 +84,8 @@ std::optional<problem> parse_event_object(object obj, const limits& lim, millis 
 
 std::optional<problem> parse_event(std::string_view body, const limits& lim, millis now,
                                    event_input& out) {
-  element doc;
   object obj;
-  if (auto p = parse_doc(body, doc))
-    return p;
-  if (auto p = as_object(doc, obj, "an event"))
+  if (auto p = parse_object(body, obj, "an event"))
     return p;
   return parse_event_object(obj, lim, now, out, nullptr);
 }

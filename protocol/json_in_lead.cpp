@@ -204,11 +204,8 @@ std::optional<std::string> normalize_email(std::string_view s) {
 
 std::optional<problem> parse_lead(std::string_view body, bool is_patch, const limits& lim,
                                   lead_patch& out) {
-  element doc;
   object obj;
-  if (auto p = parse_doc(body, doc))
-    return p;
-  if (auto p = as_object(doc, obj, "a lead"))
+  if (auto p = parse_object(body, obj, "a lead"))
     return p;
   for (auto [key, value] : obj)
     if (auto p = parse_lead_field(key, value, is_patch, lim, out))

@@ -34,6 +34,13 @@ std::optional<problem> as_object(element doc, object& obj, std::string_view what
   return std::nullopt;
 }
 
+std::optional<problem> parse_object(std::string_view body, object& obj, std::string_view what) {
+  element doc;
+  if (auto p = parse_doc(body, doc))
+    return p;
+  return as_object(doc, obj, what);
+}
+
 bool has_control_chars(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });

@@ -27,6 +27,10 @@ problem wrong_type(std::string_view name, std::string_view expected);
 /// Parses a whole body; malformed_json with simdjson's reason on failure.
 std::optional<problem> parse_doc(std::string_view body, element& doc);
 std::optional<problem> as_object(element doc, object& obj, std::string_view what);
+
+/// parse_doc + as_object: the body must be one JSON object (`what` names it
+/// in the message, e.g. "a lead"). `obj` lives until this thread parses again.
+std::optional<problem> parse_object(std::string_view body, object& obj, std::string_view what);
 bool has_control_chars(std::string_view s);
 
 /// A single-line text field: a string of at most `max_len` characters
