@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/org_actor.hpp"
@@ -25,12 +27,12 @@ namespace {
 
 using self_ptr = caf::stateful_actor<catalog_state>*;
 
-void journal_put(self_ptr self, std::string key, std::string value,
-                 std::function<void(const std::optional<problem>&)> then) {
+void journal_write(self_ptr self, write_op op,
+                   std::function<void(const std::optional<problem>&)> then) {
   auto token = self->state.next_token++;
   self->state.pending.emplace(token, std::move(then));
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->state.cfg->jr->append({{write_op::put, std::move(key), std::move(value)}},
+  self->state.cfg->jr->append({std::move(op)},
                               [me, token](const std::optional<problem>& err) {
                                 caf::anon_send(me, msg::committed_atom::value, token, err);
                               });
@@ -52,7 +54,7 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
       o.created_at = now_ms();
       std::string value;
       encode(value, o);
-      journal_put(self, keys::org(o.id), std::move(value),
+      journal_write(self, {write_op::put, keys::org(o.id), std::move(value)},
                   [=](const std::optional<problem>& err) mutable {
                     if (err) {
                       rp.deliver(make_error(*err));
@@ -79,13 +81,52 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
       std::string value;
       encode(value, m.record);
       auto grant = msg::key_grant{m.record, org_it->second};
-      journal_put(self, keys::api_key(m.record.hash), std::move(value),
-                  [=](const std::optional<problem>& err) mutable {
-                    if (err)
-                      rp.deliver(make_error(*err));
-                    else
+      journal_write(self, {write_op::put, keys::api_key(m.record.hash), std::move(value)},
+                    [=](const std::optional<problem>& err) mutable {
+                      if (err) {
+                        rp.deliver(make_error(*err));
+                        return;
+                      }
+                      self->state.cfg->keys[grant.record.id] = grant.record;
                       rp.deliver(std::move(grant));
-                  });
+                    });
+      return rp;
+    },
+    [=](const msg::list_keys& m) -> caf::result<std::string> {
+      if (!self->state.cfg->org_actors.count(m.org))
+        return make_error(errc::not_found, "no organization with id " + id_to_hex(m.org));
+      std::vector<const api_key*> found;
+      for (auto& [id, k] : self->state.cfg->keys)
+        if (k.org == m.org)
+          found.push_back(&k);
+      std::sort(found.begin(), found.end(), [](auto* a, auto* b) {
+        return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
+      });
+      std::string body = "{\"data\":[";
+      for (size_t i = 0; i < found.size(); ++i) {
+        if (i)
+          body += ',';
+        write_key(body, *found[i], {});
+      }
+      body += "]}";
+      return body;
+    },
+    [=](const msg::revoke_key& m) -> caf::result<api_key> {
+      auto i = self->state.cfg->keys.find(m.key_id);
+      if (i == self->state.cfg->keys.end() || i->second.org != m.org)
+        return make_error(errc::not_found, "no key with id " + id_to_hex(m.key_id) +
+                                             " in this organization");
+      auto rp = self->make_response_promise<api_key>();
+      auto record = i->second;
+      journal_write(self, {write_op::del, keys::api_key(record.hash), {}},
+                    [=](const std::optional<problem>& err) mutable {
+                      if (err) {
+                        rp.deliver(make_error(*err));
+                        return;
+                      }
+                      self->state.cfg->keys.erase(record.id);
+                      rp.deliver(record);
+                    });
       return rp;
     },
     [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {

@@ -90,6 +90,15 @@ struct new_key { // → key_grant
   api_key record;
 };
 
+struct list_keys { // → std::string (JSON {"data": [key...]}, no secrets)
+  uint64_t org;
+};
+
+struct revoke_key { // → api_key (the revoked record: the edge drops its hash)
+  uint64_t org;
+  uint64_t key_id;
+};
+
 // -- replies ------------------------------------------------------------------
 
 struct lead_written {
@@ -129,5 +138,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::lead_written)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::batch_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::key_grant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_keys)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::revoke_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::api_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::problem)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hotlead::problem>)

@@ -121,15 +121,16 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
   }
   cat->rt = router_.get();
   report.orgs = cat->orgs.size();
-  auto org_actors = cat->org_actors;
-  catalog_ = spawn_catalog(sys_, cat);
-  all_.push_back(catalog_);
   if (auto e = db_.scan_keys([&](api_key&& k) {
-        auto i = org_actors.find(k.org);
-        caf::actor hdl = i == org_actors.end() ? caf::actor{} : i->second;
+        auto i = cat->org_actors.find(k.org);
+        caf::actor hdl = i == cat->org_actors.end() ? caf::actor{} : i->second;
+        if (k.key_role != role::root)
+          cat->keys.emplace(k.id, k);
         keys.push_back({std::move(k), hdl});
       }))
     return e;
+  catalog_ = spawn_catalog(sys_, cat);
+  all_.push_back(catalog_);
   report.leads = count;
   report.keys = keys.size();
   report.seconds =

@@ -32,6 +32,12 @@ void key_table::add(const api_key& k, caf::actor org_actor) {
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+void key_table::remove(const std::string& hash) {
+  std::unique_lock lock{mtx_};
+  by_hash_.erase(hash);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::optional<principal> key_table::find(std::string_view secret) const {
   if (secret.empty() || secret.size() > 256)
     return std::nullopt;

@@ -35,6 +35,9 @@ class key_table {
 public:
   void add(const api_key& k, caf::actor org_actor);
 
+  /// Forgets a key (revocation); connections that cached it re-check.
+  void remove(const std::string& hash);
+
   /// The principal of a secret, or nullopt when unknown.
   std::optional<principal> find(std::string_view secret) const;
 

@@ -101,6 +101,8 @@ void handle_metrics(const ctx_ptr& ctx);
 void handle_snapshot(const ctx_ptr& ctx);
 void handle_create_org(const ctx_ptr& ctx);
 void handle_create_key(const ctx_ptr& ctx, std::string_view org_id);
+void handle_list_keys(const ctx_ptr& ctx, std::string_view org_id);
+void handle_revoke_key(const ctx_ptr& ctx, std::string_view org_id, std::string_view key_id);
 void handle_list_leads(const ctx_ptr& ctx);
 void handle_create_lead(const ctx_ptr& ctx);
 void handle_get_lead(const ctx_ptr& ctx, uint64_t id);

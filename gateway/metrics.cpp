@@ -8,7 +8,8 @@ namespace hotlead {
 std::string_view route_label(route_id r) {
   static constexpr std::string_view labels[] = {
     "GET /healthz",          "GET /readyz",          "GET /metrics",
-    "POST /v1/orgs",         "POST /v1/orgs/{org}/keys", "GET /v1/leads",
+    "POST /v1/orgs",         "POST /v1/orgs/{org}/keys", "GET /v1/orgs/{org}/keys",
+    "DELETE /v1/orgs/{org}/keys/{id}", "GET /v1/leads",
     "POST /v1/leads",        "GET /v1/leads/{id}",   "PATCH /v1/leads/{id}",
     "DELETE /v1/leads/{id}", "POST /v1/leads/{id}/events", "POST /v1/events:batch",
     "POST /admin/snapshot",  "unmatched"};

@@ -21,6 +21,8 @@ enum class route_id : uint8_t {
   metrics,
   create_org,
   create_key,
+  list_keys,
+  revoke_key,
   list_leads,
   create_lead,
   get_lead,

@@ -32,18 +32,68 @@ void handle_create_org(const ctx_ptr& ctx) {
     msg::new_org{std::move(o)});
 }
 
-void handle_create_key(const ctx_ptr& ctx, std::string_view org_text) {
+namespace {
+
+// The org of /v1/orgs/{org}/keys... when the caller may manage its keys:
+// the root key, or an admin of that org. Another org looks missing.
+std::optional<uint64_t> key_manager_org(const ctx_ptr& ctx, std::string_view org_text) {
   auto org_id = parse_id(org_text);
-  if (!org_id)
-    return ctx->fail(errc::invalid_id, "'" + std::string{org_text.substr(0, 64)} +
-                                         "' is not an org id; ids are 16 hex digits");
-  bool own_admin = ctx->who.org == *org_id && ctx->who.key_role == role::admin;
-  if (ctx->who.key_role != role::root && !own_admin) {
-    // Another org's id looks exactly like a missing one.
-    if (ctx->who.org != *org_id)
-      return ctx->fail(errc::not_found, "no organization with id " + std::string{org_text});
-    return ctx->fail(errc::forbidden, "only an org admin (or the root key) creates keys");
+  if (!org_id) {
+    ctx->fail(errc::invalid_id, "'" + std::string{org_text.substr(0, 64)} +
+                                  "' is not an org id; ids are 16 hex digits");
+    return std::nullopt;
   }
+  bool own_admin = ctx->who.org == *org_id && ctx->who.key_role == role::admin;
+  if (ctx->who.key_role == role::root || own_admin)
+    return org_id;
+  if (ctx->who.org != *org_id)
+    ctx->fail(errc::not_found, "no organization with id " + std::string{org_text});
+  else
+    ctx->fail(errc::forbidden, "only an org admin (or the root key) manages keys");
+  return std::nullopt;
+}
+
+} // namespace
+
+void handle_list_keys(const ctx_ptr& ctx, std::string_view org_text) {
+  auto org_id = key_manager_org(ctx, org_text);
+  if (!org_id)
+    return;
+  ctx->br.request<std::string>(
+    ctx->env.catalog,
+    [ctx](caf::expected<std::string> r) {
+      if (!r)
+        return ctx->fail(r.error());
+      ctx->reply_json(200, std::move(*r));
+    },
+    msg::list_keys{*org_id});
+}
+
+void handle_revoke_key(const ctx_ptr& ctx, std::string_view org_text, std::string_view key_text) {
+  auto org_id = key_manager_org(ctx, org_text);
+  if (!org_id)
+    return;
+  auto key_id = parse_id(key_text);
+  if (!key_id)
+    return ctx->fail(errc::invalid_id, "'" + std::string{key_text.substr(0, 64)} +
+                                         "' is not a key id; ids are 16 hex digits");
+  ctx->br.request<api_key>(
+    ctx->env.catalog,
+    [ctx](caf::expected<api_key> r) {
+      if (!r)
+        return ctx->fail(r.error());
+      ctx->env.keys.remove(r->hash); // effective at once, on every connection
+      http_reply rep;
+      rep.status = 204;
+      ctx->reply(std::move(rep));
+    },
+    msg::revoke_key{*org_id, *key_id});
+}
+
+void handle_create_key(const ctx_ptr& ctx, std::string_view org_text) {
+  auto org_id = key_manager_org(ctx, org_text);
+  if (!org_id)
+    return;
   api_key k;
   if (auto p = parse_key_request(ctx->req.body, k.key_role, k.name))
     return ctx->fail(*p);

@@ -227,8 +227,20 @@ void dispatch(const ctx_ptr& ctx) {
       if (only("POST", route_id::create_org) && authenticate(ctx) && json_body(ctx))
         handle_create_org(ctx);
     } else if (sg.n == 4 && sg.s[1] == "orgs" && sg.s[3] == "keys") {
-      if (only("POST", route_id::create_key) && authenticate(ctx) && json_body(ctx))
-        handle_create_key(ctx, sg.s[2]);
+      if (m == "GET") {
+        ctx->route = route_id::list_keys;
+        if (authenticate(ctx))
+          handle_list_keys(ctx, sg.s[2]);
+      } else if (m == "POST") {
+        ctx->route = route_id::create_key;
+        if (authenticate(ctx) && json_body(ctx))
+          handle_create_key(ctx, sg.s[2]);
+      } else {
+        method_not_allowed(ctx, "GET, POST");
+      }
+    } else if (sg.n == 5 && sg.s[1] == "orgs" && sg.s[3] == "keys") {
+      if (only("DELETE", route_id::revoke_key) && authenticate(ctx))
+        handle_revoke_key(ctx, sg.s[2], sg.s[4]);
     } else if (sg.n == 2 && sg.s[1] == "events:batch") {
       if (only("POST", route_id::post_events_batch) && authenticate(ctx) && json_body(ctx, true))
         handle_events_batch(ctx);
