@@ -272,7 +272,7 @@ class BadInputTest(harness.ServerTestCase):
     def test_unknown_paths_are_404_not_found(self):
         for path in ("/", "/v1", "/v2/leads", "/v1/nothing", "/v1/leads/%s/notes" % self.lead["id"],
                      "/v1/leads/%s/events/x" % self.lead["id"], "/healthz/x", "/admin",
-                     "/v1/orgs/%s" % self.org, "/v1/orgs/%s/keys/x" % self.org,
+                     "/v1/orgs/%s" % self.org, "/v1/orgs/%s/keys/x/y" % self.org,
                      "/a/b/c/d/e/f/g", "/v1/events:batchx"):
             with self.subTest(path=path):
                 self.rejects("GET", path, status=404, code="not_found")
@@ -283,7 +283,8 @@ class BadInputTest(harness.ServerTestCase):
                  ("PUT", self.lead_path, "GET, PATCH, DELETE"),
                  ("GET", self.lead_path + "/events", "POST"),
                  ("DELETE", self.lead_path + "/events", "POST"),
-                 ("GET", "/v1/orgs", "POST"), ("GET", "/v1/orgs/%s/keys" % self.org, "POST"),
+                 ("GET", "/v1/orgs", "POST"), ("PUT", "/v1/orgs/%s/keys" % self.org, "GET, POST"),
+                 ("GET", "/v1/orgs/%s/keys/0123456789abcdef" % self.org, "DELETE"),
                  ("GET", "/v1/events:batch", "POST"), ("GET", "/admin/snapshot", "POST"),
                  ("POST", "/healthz", "GET"), ("DELETE", "/readyz", "GET"),
                  ("PUT", "/metrics", "GET")]
