@@ -16,6 +16,9 @@
 #include "persistence/store.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
+
+#include <spdlog/pattern_formatter.h>
 
 namespace hotlead {
 
@@ -107,15 +110,35 @@ std::optional<problem> bootstrap(const config& c, store& db, journal& jr, caf::a
   return std::nullopt;
 }
 
+namespace {
+
+// %j: the log message as the inside of a JSON string (quotes, backslashes and
+// control characters escaped), so each line of log.format = json parses.
+class json_message_flag : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string quoted;
+    append_json_string(quoted, std::string_view{msg.payload.data(), msg.payload.size()});
+    dest.append(quoted.data() + 1, quoted.data() + quoted.size() - 1);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<json_message_flag>();
+  }
+};
+
+} // namespace
+
 void setup_logging(const config& c) {
   for (auto name : {"app", "gateway", "shard", "store", "cluster"})
     component_log(name);
   spdlog::set_level(spdlog::level::from_str(c.log_level));
-  if (c.log_format == "json")
-    spdlog::set_pattern(
-      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-      spdlog::pattern_time_type::utc);
-  else
+  if (c.log_format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<json_message_flag>('j').set_pattern(
+      R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%j"})");
+    spdlog::set_formatter(std::move(f));
+  } else
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 }
 

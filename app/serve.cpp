@@ -149,8 +149,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     log->critical("{}", e->detail);
     return 1;
   }
-  log->info("listening on http://{}:{} ({} io threads, {} shards, durability {})", c.edge.bind,
-            srv.port(), c.edge.io_threads, c.shards, c.sync ? "sync" : "async");
+  log->info("listening on http://{}:{} ({} io threads, {} shards, durability {}, data {})",
+            c.edge.bind, srv.port(), c.edge.io_threads, c.shards, c.sync ? "sync" : "async",
+            c.data_dir);
   recovery_report report;
   std::vector<recovered_key> recovered;
   if (auto e = nd.start(report, recovered)) {

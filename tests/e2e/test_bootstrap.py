@@ -3,6 +3,7 @@
 # HOTLEAD_BOOTSTRAP_KEY) and a demo org with an admin key; keys work, are
 # never printed again and never stored in clear. A bad configuration stops
 # the start with a message naming the file and line.
+import json
 import os
 import re
 import subprocess
@@ -81,6 +82,22 @@ class BootstrapTest(unittest.TestCase):
         srv.proc.wait(30)
         self.assertEqual(srv.proc.returncode, 1)
         self.assertIn("16 to 256 characters", srv.stderr_text())
+
+
+class JsonLogTest(unittest.TestCase):
+    def test_json_logs_are_one_valid_object_per_line(self):
+        srv = harness.Server(extra_args=["--set", "log.format=json"])
+        srv.data = os.path.join(srv.dir, 'da"ta\\dir')  # a quote and a backslash to escape
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        self.assertEqual(srv.stop(), 0)
+        lines = [l for l in srv.stderr_text().split("\n") if l.strip()]
+        self.assertGreaterEqual(len(lines), 4)
+        for line in lines:
+            rec = json.loads(line)
+            self.assertEqual(set(rec), {"ts", "level", "logger", "msg"}, line)
+        self.assertTrue(any(srv.data in json.loads(l)["msg"] for l in lines), lines)
+        self.assertEqual(json.loads(lines[-1])["msg"], "stopped")
 
 
 class ConfigTest(unittest.TestCase):
