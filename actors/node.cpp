@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <csignal>
 #include <chrono>
+#include <unistd.h>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +28,25 @@ struct scan_part {
   };
   std::vector<identity> identities;
 };
+
+// Watches the node's actors. An actor that exits for any reason other than
+// a shutdown would leave its leads unreachable: instead of serving 503s for
+// ever, the process stops (SIGTERM to itself: a graceful stop, so every
+// acknowledged write is already in RocksDB) and its supervisor restarts it;
+// recovery rebuilds memory in seconds.
+caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> watched) {
+  for (auto& a : watched)
+    self->monitor(a);
+  self->set_down_handler([=](caf::down_msg& m) {
+    if (m.reason == caf::exit_reason::user_shutdown || m.reason == caf::exit_reason::normal)
+      return;
+    component_log("shard")->critical(
+      "an actor of this node failed ({}); stopping so a restart recovers from RocksDB",
+      caf::to_string(m.reason));
+    ::kill(::getpid(), SIGTERM);
+  });
+  return {[](caf::unit_t) {}};
+}
 
 } // namespace
 
@@ -131,6 +152,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     return e;
   catalog_ = spawn_catalog(sys_, cat);
   all_.push_back(catalog_);
+  all_.push_back(sys_.spawn(watchdog, all_)); // org actors made later are linked to the catalog
   report.leads = count;
   report.keys = keys.size();
   report.seconds =
