@@ -3,7 +3,8 @@
 # /readyz, /metrics (request, lead and journal counters), X-Request-Id
 # echo, a client sending headers slower than server.header_timeout is
 # disconnected (and a slow body is 400), the connection limit answers 503
-# overloaded, and a graceful shutdown (SIGTERM with requests in flight)
+# overloaded, a client that stops reading its answers is dropped without
+# slowing others, and a graceful shutdown (SIGTERM with requests in flight)
 # answers them, exits 0 and logs "stopped".
 import json
 import os
@@ -169,6 +170,33 @@ class EdgeTest(harness.ServerTestCase):
         self.assertNotIn(b"200 OK", got)
         # Normal clients are still served.
         self.assertEqual(srv.request("GET", "/healthz")[0], 200)
+
+    def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(self):
+        srv = harness.start_server(self, extra_args=["--set", "server.body_timeout=500ms"])
+        org, key = srv.org_with_key("admin")
+        lead = srv.create_lead(key, {"email": "big@example.com", "company": "x" * 200,
+                                     "attributes": {"k%d" % i: "v" * 200 for i in range(30)}})
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(5)
+        stalled.connect(("127.0.0.1", srv.port))
+        self.addCleanup(stalled.close)
+        one = raw_request_bytes("GET", "/v1/leads/" + lead["id"],
+                                headers={"Authorization": "Bearer " + key})
+        stalled.sendall(one * 4000)  # ~25 MB of answers it will never read
+        # Everyone else is served promptly meanwhile.
+        start = time.monotonic()
+        for _ in range(50):
+            self.assertEqual(srv.request("GET", "/v1/leads/" + lead["id"], key=key)[0], 200)
+        self.assertLess(time.monotonic() - start, 2.0)
+        # The stalled connection is closed once a write waits past the timeout.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            active = metric_values(srv.metrics(), "hotlead_connections_active")[""]
+            if active <= 1:  # only the test's own keep-alive connection is left
+                break
+            time.sleep(0.2)
+        self.assertLessEqual(active, 1, "the stalled connection was never dropped")
 
     def test_a_body_arriving_too_slowly_is_400_invalid_request(self):
         srv = harness.start_server(self, extra_args=["--set", "server.body_timeout=300ms"])
