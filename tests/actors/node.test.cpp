@@ -13,6 +13,7 @@
 #include "persistence/journal.hpp"
 #include "persistence/store.hpp"
 #include "protocol/ids.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
 namespace fs = std::filesystem;
@@ -20,13 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("hotlead-actors-" + random_hex(8));
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using testing::temp_dir;
 
 // A fresh config per actor system: CAF 0.17 consumes parts of it.
 struct test_config : caf::actor_system_config {

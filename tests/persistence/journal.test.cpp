@@ -13,19 +13,14 @@
 #include "persistence/store.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("hotlead-test-" + random_hex(8));
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using testing::temp_dir;
 
 std::unique_ptr<store> open_store(const fs::path& p) {
   std::optional<problem> err;
