@@ -47,8 +47,8 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
   self->state.cfg = std::move(init);
   self->set_default_handler(caf::drop);
   return {
-    [=](msg::new_org& m) -> caf::result<std::string> {
-      auto rp = self->make_response_promise<std::string>();
+    [=](msg::new_org& m) -> caf::result<org> {
+      auto rp = self->make_response_promise<org>();
       auto o = std::move(m.record);
       o.id = new_id();
       o.created_at = now_ms();
@@ -67,9 +67,7 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
                     self->link_to(hdl); // org actors stop with the catalog
                     self->state.cfg->org_actors[o.id] = hdl;
                     self->state.cfg->orgs[o.id] = o;
-                    std::string body;
-                    write_org(body, o);
-                    rp.deliver(std::move(body));
+                    rp.deliver(o);
                   });
       return rp;
     },

@@ -82,7 +82,7 @@ struct upsert_lead { // → lead_written
 
 // -- to the catalog -----------------------------------------------------------
 
-struct new_org { // → std::string (org JSON)
+struct new_org { // → org (the stored record, with its new id)
   org record;
 };
 
@@ -106,6 +106,7 @@ struct lead_written {
   std::string body;
   std::string old_email, old_external_id; // before the write
   std::string email, external_id;         // after it
+  uint64_t id = 0;                        // the lead written
 };
 
 struct list_page {
@@ -141,5 +142,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::key_grant)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_keys)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::revoke_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::api_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::org)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::problem)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<hotlead::problem>)

@@ -195,7 +195,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       l.created_at = l.updated_at = m.now;
       count_leads(self, 1);
       msg::lead_written w{true, lead_json(l), {}, {}, std::string{l.email()},
-                          std::string{l.external_id()}};
+                          std::string{l.external_id()}, m.id};
       return journal_write(self, {put_lead(l)}, caf::make_message(std::move(w)), {m.id});
     },
     [=](msg::update_lead& m) -> caf::result<msg::lead_written> {
@@ -207,7 +207,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                           "the lead would have " + std::to_string(n) + " attributes; at most " +
                             std::to_string(self->state.cfg->lim.max_attributes) +
                             " are allowed (limits.max_attributes); remove some with null");
-      msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()}, {}, {}};
+      msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()},
+                          {}, {}, m.id};
       bool changed = apply(*l, m.patch);
       w.email = l->email();
       w.external_id = l->external_id();
@@ -223,7 +224,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       auto* l = find(self, m.org, m.id);
       if (!l)
         return no_lead(m.id);
-      msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()}, {}, {}};
+      msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()},
+                          {}, {}, m.id};
       std::vector<write_op> ops{{write_op::del, keys::lead(m.id), {}},
                                 {write_op::del_range, keys::event(m.id, 0),
                                  keys::events_end(m.id)}};

@@ -34,22 +34,20 @@ std::optional<problem> make_demo_org(caf::actor_system& sys, node& nd, key_table
                                      uint16_t port) {
   caf::scoped_actor self{sys};
   std::optional<problem> err;
-  std::string org_json;
   org o;
   o.name = "Demo Org";
   o.industry = "software";
   o.plan = "free";
   self->request(nd.catalog(), std::chrono::seconds{10}, msg::new_org{o})
-    .receive([&](std::string& body) { org_json = std::move(body); },
+    .receive([&](org& created) { o = std::move(created); },
              [&](caf::error& e) { err = to_problem(e); });
   if (err)
     return err;
-  auto org_id = parse_id(std::string_view{org_json}.substr(7, 16));
   api_key k;
   auto secret = new_key_secret();
   k.hash = sha256_hex(secret);
   k.id = new_id();
-  k.org = *org_id;
+  k.org = o.id;
   k.key_role = role::admin;
   k.name = "demo admin";
   k.created_at = now_ms();
@@ -64,7 +62,7 @@ std::optional<problem> make_demo_org(caf::actor_system& sys, node& nd, key_table
               "  curl -s -X POST localhost:%u/v1/leads -H 'Authorization: Bearer %s' \\\n"
               "       -H 'Content-Type: application/json' \\\n"
               "       -d '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'\n\n",
-              o.name.c_str(), id_to_hex(*org_id).c_str(), secret.c_str(), port, secret.c_str());
+              o.name.c_str(), id_to_hex(o.id).c_str(), secret.c_str(), port, secret.c_str());
   std::fflush(stdout);
   return std::nullopt;
 }

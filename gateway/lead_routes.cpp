@@ -43,10 +43,8 @@ void reply_written(const ctx_ptr& ctx, caf::expected<msg::lead_written>& r, unsi
   http_reply rep;
   rep.status = status;
   rep.body = std::move(r->body);
-  if (status == 201) {
-    // The id is the first field of the body: {"id":"<16 hex>",...
-    rep.headers.emplace_back("Location", "/v1/leads/" + rep.body.substr(7, 16));
-  }
+  if (status == 201)
+    rep.headers.emplace_back("Location", "/v1/leads/" + id_to_hex(r->id));
   ctx->reply(std::move(rep));
 }
 

@@ -18,15 +18,15 @@ void handle_create_org(const ctx_ptr& ctx) {
   org o;
   if (auto p = parse_org(ctx->req.body, o))
     return ctx->fail(*p);
-  ctx->br.request<std::string>(
+  ctx->br.request<org>(
     ctx->env.catalog,
-    [ctx](caf::expected<std::string> r) {
+    [ctx](caf::expected<org> r) {
       if (!r)
         return ctx->fail(r.error());
       http_reply rep;
       rep.status = 201;
-      rep.body = std::move(*r);
-      rep.headers.emplace_back("Location", "/v1/orgs/" + rep.body.substr(7, 16));
+      write_org(rep.body, *r);
+      rep.headers.emplace_back("Location", "/v1/orgs/" + id_to_hex(r->id));
       ctx->reply(std::move(rep));
     },
     msg::new_org{std::move(o)});
