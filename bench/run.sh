@@ -217,7 +217,11 @@ NG_PID=""
 ng_start() { # ng_start NAME PORT WORKERS
   local d="$TMP/$1"
   mkdir -p "$d"
+  local user_line=""
+  # Workers read $TMP/lead.json, in a 0700 folder: let them run as us.
+  [ "$(id -u)" -eq 0 ] && user_line="user root;"
   cat >"$d/nginx.conf" <<EOF
+$user_line
 worker_processes $3;
 daemon off;
 pid $d/nginx.pid;
@@ -231,6 +235,9 @@ http {
   server {
     listen 127.0.0.1:$2;
     location / { return 200 "ok"; }
+    # The same body hotlead answers (written by scenario_reads): a second
+    # reference that separates the cost of the response size from the rest.
+    location = /lead { default_type application/json; alias $TMP/lead.json; }
   }
 }
 EOF
@@ -271,12 +278,17 @@ scenario_reads() {
   "$BENCH" --port "$ph" --key "$key" --scenario get-lead --setup "$SETUP_LEADS" \
     --setup-events "$SETUP_EVENTS" --ids "$TMP/reads/ids" --setup-only
   local r o="$TMP/reads"
-  local n1=() n2=() hl=() n1p=() n2p=() hlp=() wr=() wrp=()
+  curl -s -H "Authorization: Bearer $key" "http://127.0.0.1:$ph/v1/leads/$(head -1 "$o/ids")" \
+    >"$TMP/lead.json"
+  local body_bytes; body_bytes=$(wc -c <"$TMP/lead.json")
+  local n1=() n2=() hl=() n1p=() n2p=() hlp=() wr=() wrp=() nb=() nbp=()
   for r in $(seq "$REPEAT"); do
     echo " run $r" >&2
     bench "$o/n1.$r" --port "$p1" --scenario url --url /
     bench "$o/n2.$r" --port "$p2" --scenario url --url /
     bench "$o/hl.$r" --port "$ph" --key "$key" --scenario get-lead --ids "$o/ids"
+    bench "$o/nb.$r" --port "$p1" --scenario url --url /lead
+    nb+=("$(jget "$o/nb.$r" throughput)"); nbp+=("$(jget "$o/nb.$r" p99_us)")
     n1+=("$(jget "$o/n1.$r" throughput)"); n1p+=("$(jget "$o/n1.$r" p99_us)")
     n2+=("$(jget "$o/n2.$r" throughput)"); n2p+=("$(jget "$o/n2.$r" p99_us)")
     hl+=("$(jget "$o/hl.$r" throughput)"); hlp+=("$(jget "$o/hl.$r" p99_us)")
@@ -320,6 +332,16 @@ print(t)' "$o")
     printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %12.0f %8.0f | %9.2f %9.2f | %12.0f %8.0f\n' median \
       "$m1" "$(median "${n1p[@]}")" "$m2" "$(median "${n2p[@]}")" "$mh" "$(median "${hlp[@]}")" \
       "$(calc "$mh / $m1")" "$(calc "$mh / $m2")" "$(median "${wr[@]}")" "$(median "${wrp[@]}")"
+    echo
+    echo "nginx (1 worker) serving the same ${body_bytes}-byte lead JSON as a static file:"
+    printf '%-6s | %12s %8s | %12s %9s\n' run "nginx-body/s" p99 "hotlead/s" "hl/ng-body"
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f %8.0f | %12.0f %9.2f\n' "$r" "${nb[$i]}" "${nbp[$i]}" "${hl[$i]}" \
+        "$(calc "${hl[$i]} / ${nb[$i]}")"
+    done
+    printf '%-6s | %12.0f %8.0f | %12.0f %9.2f\n' median "$(median "${nb[@]}")" \
+      "$(median "${nbp[@]}")" "$mh" "$(calc "$mh / $(median "${nb[@]}")")"
     echo
     echo "same fixed rate, $rate req/s (latency from the scheduled send time):"
     printf '%-6s | %12s %8s | %12s %8s\n' run "nginx-1w/s" p99 "hotlead/s" p99
