@@ -18,7 +18,6 @@ struct node_stats {
   size_t shard_count;
   std::unique_ptr<std::atomic<int64_t>[]> leads; // per shard
   std::atomic<uint64_t> events{0};               // events recorded since start
-  std::atomic<uint64_t> lead_bytes{0};           // approximate, at recovery
 };
 
 } // namespace hotlead

@@ -85,35 +85,50 @@ inline bool setup_leads(const options& o, tcp::endpoint ep, std::vector<std::str
     http::read(stream, buf, res);
   };
 
-  // Phase 1: the leads.
-  auto create = [&] {
-    try {
-      asio::io_context ioc;
-      beast::tcp_stream stream{ioc};
-      stream.connect(ep);
-      beast::flat_buffer buf;
-      http::response<http::string_body> res;
-      for (size_t i; !failed && (i = next.fetch_add(1)) < n;) {
-        auto l = make_sample(seed, i, 0, now);
-        exchange(stream, buf, http::verb::post, "/v1/leads", "application/json",
-                 create_body(l), res);
-        if (res.result_int() != 201)
-          return fail("POST /v1/leads answered " + std::to_string(res.result_int()) + ": " +
-                      res.body());
-        ids[i] = extract_id(res.body());
-        if (ids[i].size() != 16)
-          return fail("POST /v1/leads answered no id: " + res.body());
+  // Runs step(stream, buf, res, i) for every i in [0, count) over up to
+  // `threads` keep-alive connections; a step returns false after fail().
+  auto run_pool = [&](size_t threads, size_t count, const char* what, auto step) {
+    next = 0;
+    auto work = [&] {
+      try {
+        asio::io_context ioc;
+        beast::tcp_stream stream{ioc};
+        stream.connect(ep);
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        for (size_t i; !failed && (i = next.fetch_add(1)) < count;)
+          if (!step(stream, buf, res, i))
+            return;
+      } catch (const std::exception& e) {
+        fail(std::string{what} + e.what());
       }
-    } catch (const std::exception& e) {
-      fail(std::string{"setup: "} + e.what());
-    }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < std::min(threads, count); ++t)
+      pool.emplace_back(work);
+    for (auto& t : pool)
+      t.join();
   };
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < std::min(o.setup_connections, n); ++t)
-    pool.emplace_back(create);
-  for (auto& t : pool)
-    t.join();
-  pool.clear();
+
+  // Phase 1: the leads.
+  run_pool(o.setup_connections, n, "setup: ",
+           [&](beast::tcp_stream& stream, beast::flat_buffer& buf,
+               http::response<http::string_body>& res, size_t i) {
+             auto l = make_sample(seed, i, 0, now);
+             exchange(stream, buf, http::verb::post, "/v1/leads", "application/json",
+                      create_body(l), res);
+             if (res.result_int() != 201) {
+               fail("POST /v1/leads answered " + std::to_string(res.result_int()) + ": " +
+                    res.body());
+               return false;
+             }
+             ids[i] = extract_id(res.body());
+             if (ids[i].size() != 16) {
+               fail("POST /v1/leads answered no id: " + res.body());
+               return false;
+             }
+             return true;
+           });
   if (failed) {
     std::fprintf(stderr, "hotlead-bench: setup failed: %s\n", error.c_str());
     return false;
@@ -145,35 +160,26 @@ inline bool setup_leads(const options& o, tcp::endpoint ep, std::vector<std::str
     if (in_cur)
       batches.push_back(std::move(cur));
   }
-  next = 0;
   std::atomic<uint64_t> accepted{0};
-  auto post = [&] {
-    try {
-      asio::io_context ioc;
-      beast::tcp_stream stream{ioc};
-      stream.connect(ep);
-      beast::flat_buffer buf;
-      http::response<http::string_body> res;
-      for (size_t b; !failed && (b = next.fetch_add(1)) < batches.size();) {
-        exchange(stream, buf, http::verb::post, "/v1/events:batch", "application/x-ndjson",
-                 batches[b], res);
-        if (res.result_int() != 200)
-          return fail("POST /v1/events:batch answered " + std::to_string(res.result_int()) +
-                      ": " + res.body());
-        if (res.body().find("\"rejected\":0") == std::string::npos)
-          return fail("POST /v1/events:batch rejected events: " + res.body().substr(0, 400));
-        auto p = res.body().find("\"accepted\":");
-        if (p != std::string::npos)
-          accepted += std::strtoull(res.body().c_str() + p + 11, nullptr, 10);
-      }
-    } catch (const std::exception& e) {
-      fail(std::string{"setup events: "} + e.what());
-    }
-  };
-  for (size_t t = 0; t < std::min<size_t>(4, batches.size()); ++t)
-    pool.emplace_back(post);
-  for (auto& t : pool)
-    t.join();
+  run_pool(4, batches.size(), "setup events: ",
+           [&](beast::tcp_stream& stream, beast::flat_buffer& buf,
+               http::response<http::string_body>& res, size_t b) {
+             exchange(stream, buf, http::verb::post, "/v1/events:batch",
+                      "application/x-ndjson", batches[b], res);
+             if (res.result_int() != 200) {
+               fail("POST /v1/events:batch answered " + std::to_string(res.result_int()) +
+                    ": " + res.body());
+               return false;
+             }
+             if (res.body().find("\"rejected\":0") == std::string::npos) {
+               fail("POST /v1/events:batch rejected events: " + res.body().substr(0, 400));
+               return false;
+             }
+             auto p = res.body().find("\"accepted\":");
+             if (p != std::string::npos)
+               accepted += std::strtoull(res.body().c_str() + p + 11, nullptr, 10);
+             return true;
+           });
   if (failed) {
     std::fprintf(stderr, "hotlead-bench: setup failed: %s\n", error.c_str());
     return false;

@@ -2,6 +2,7 @@
 
 #include "actors/stats.hpp"
 #include "persistence/journal.hpp"
+#include "protocol/intern.hpp"
 
 namespace hotlead {
 
@@ -92,6 +93,9 @@ std::string metrics::render(const node_stats& ns, const journal_stats& js) const
   out += "# HELP hotlead_journal_failures_total Failed commits (answered 503).\n"
          "# TYPE hotlead_journal_failures_total counter\n";
   line("hotlead_journal_failures_total", "", js.failures.load());
+  out += "# HELP hotlead_interned_names Distinct tags, sources, attribute keys and event types "
+         "held (never freed; at most 16M).\n# TYPE hotlead_interned_names gauge\n";
+  line("hotlead_interned_names", "", interned_count());
   out += "# TYPE hotlead_connections_active gauge\n";
   line("hotlead_connections_active", "",
        static_cast<uint64_t>(std::max<int64_t>(connections.load(), 0)));

@@ -112,6 +112,12 @@ class EdgeTest(harness.ServerTestCase):
         self.assertIn("hotlead_http_request_duration_seconds_bucket", text)
         self.assertIn("hotlead_events_total", text)
         self.assertIn("hotlead_connections_active", text)
+        # Tags are interned: a new tag adds exactly one name to the gauge.
+        before = metric_values(text, "hotlead_interned_names")[""]
+        self.srv.create_lead(self.key, {"tags": ["metric-tag-once"]})
+        self.srv.create_lead(self.key, {"tags": ["metric-tag-once"]})
+        after = metric_values(self.srv.metrics(), "hotlead_interned_names")[""]
+        self.assertEqual(after, before + 1)
         # A new commit moves the counter.
         before = metric_values(text, "hotlead_journal_commits_total")[""]
         self.assertStatus(self.srv.request("PATCH", "/v1/leads/" + lead["id"],
