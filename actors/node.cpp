@@ -92,17 +92,20 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
       size_t total = 0;
       for (auto& p : parts)
         total += p.per_shard[s].size();
-      init->leads.reserve(total + total / 4);
+      lead_table::map leads;
+      leads.reserve(total + total / 4);
       for (auto& p : parts)
         for (auto& l : p.per_shard[s]) {
           auto id = l.id;
-          init->leads.emplace(id, std::move(l));
+          leads.emplace(id, std::move(l));
         }
+      init->table = std::make_shared<lead_table>(std::move(leads));
       inits[s] = std::move(init);
     });
   for (auto& b : builders)
     b.join();
   std::vector<caf::actor> shards;
+  std::vector<std::shared_ptr<const lead_table>> tables;
   for (size_t s = 0; s < n; ++s) {
     auto& init = *inits[s];
     init.index = s;
@@ -111,10 +114,11 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     init.stats = stats_.get();
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;
-    stats_->leads[s] = static_cast<int64_t>(init.leads.size());
+    stats_->leads[s] = static_cast<int64_t>(init.table->leads().size());
+    tables.push_back(init.table);
     shards.push_back(spawn_shard(sys_, inits[s]));
   }
-  router_ = std::make_unique<router>(shards);
+  router_ = std::make_unique<router>(shards, std::move(tables));
   all_ = shards;
   // Org directories.
   std::unordered_map<uint64_t, std::shared_ptr<org_init>> dirs;

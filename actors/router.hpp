@@ -2,13 +2,18 @@
 // slot to a shard. The slot count never changes, so a different shard count
 // after a restart still places every lead exactly once; the cluster work will
 // extend slot → shard to slot → (node, shard). Immutable after start, so any
-// thread may read it.
+// thread may read it. Besides each shard's actor (every write, every list)
+// it hands out the shard's lead_table, which io threads read single leads
+// from without a message (a remote shard will only have the actor).
 #pragma once
 
 #include <caf/actor.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "actors/lead_table.hpp"
 
 namespace hotlead {
 
@@ -16,7 +21,8 @@ class router {
 public:
   static constexpr uint32_t slot_count = 4096;
 
-  explicit router(std::vector<caf::actor> shards) : shards_(std::move(shards)) {}
+  router(std::vector<caf::actor> shards, std::vector<std::shared_ptr<const lead_table>> tables)
+    : shards_(std::move(shards)), tables_(std::move(tables)) {}
 
   /// The slot of a lead id (a mix of all its bits: ids are random, but a
   /// caller could choose them in a future import path).
@@ -39,12 +45,18 @@ public:
     return shards_[shard_index(id)];
   }
 
+  /// The in-memory leads of the shard that owns `id`, for reads.
+  const lead_table& table_for(uint64_t id) const {
+    return *tables_[shard_index(id)];
+  }
+
   const std::vector<caf::actor>& shards() const {
     return shards_;
   }
 
 private:
   std::vector<caf::actor> shards_;
+  std::vector<std::shared_ptr<const lead_table>> tables_;
 };
 
 } // namespace hotlead

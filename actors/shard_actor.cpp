@@ -38,7 +38,7 @@ struct commit_inbox {
 struct shard_state {
   std::shared_ptr<shard_init> cfg;
   std::shared_ptr<commit_inbox> inbox = std::make_shared<commit_inbox>();
-  std::unordered_map<uint64_t, lead> leads;
+  std::shared_ptr<lead_table> table;
   std::unordered_map<uint64_t, pending_write> pending;
   uint64_t next_token = 1;
   static inline const char* name = "shard";
@@ -54,8 +54,9 @@ caf::error no_lead(uint64_t id) {
 
 // The lead of this org, or nullptr: another org's lead looks exactly missing.
 lead* find(self_ptr self, uint64_t org, uint64_t id) {
-  auto i = self->state.leads.find(id);
-  return i == self->state.leads.end() || i->second.org != org ? nullptr : &i->second;
+  auto& leads = self->state.table->leads();
+  auto i = leads.find(id);
+  return i == leads.end() || i->second.org != org ? nullptr : &i->second;
 }
 
 void count_leads(self_ptr self, int64_t delta) {
@@ -105,9 +106,10 @@ void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>
 // its leads back to what RocksDB holds, so memory never shows a change that
 // was not acknowledged (the next write starts from the stored state).
 void roll_back(self_ptr self, const std::vector<uint64_t>& ids) {
-  auto& leads = self->state.leads;
+  auto& leads = self->state.table->leads();
   for (auto id : ids) {
     auto stored = self->state.cfg->db->get_lead(id);
+    auto w = self->state.table->write_lock();
     auto i = leads.find(id);
     if (stored) {
       if (i == leads.end())
@@ -145,7 +147,7 @@ msg::list_page list(self_ptr self, const list_query& q) {
   };
   std::vector<std::pair<sort_key, const lead*>> heap;
   size_t want = q.limit + 1;
-  for (auto& [id, l] : self->state.leads) {
+  for (auto& [id, l] : self->state.table->leads()) {
     if (!matches(l, q))
       continue;
     auto k = key_of(l, q.sort);
@@ -174,7 +176,7 @@ namespace {
 
 caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                           std::shared_ptr<shard_init> init) {
-  self->state.leads = std::move(init->leads);
+  self->state.table = init->table;
   self->state.cfg = std::move(init);
   self->set_default_handler(caf::drop);
   return {
@@ -185,7 +187,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       return lead_json(*l);
     },
     [=](msg::create_lead& m) -> caf::result<msg::lead_written> {
-      auto [it, fresh] = self->state.leads.try_emplace(m.id);
+      auto w = self->state.table->write_lock();
+      auto [it, fresh] = self->state.table->leads().try_emplace(m.id);
       if (!fresh)
         return make_error(errc::internal, "lead id collision; retry the request");
       auto& l = it->second;
@@ -194,9 +197,9 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       apply(l, m.patch);
       l.created_at = l.updated_at = m.now;
       count_leads(self, 1);
-      msg::lead_written w{true, lead_json(l), {}, {}, std::string{l.email()},
+      msg::lead_written r{true, lead_json(l), {}, {}, std::string{l.email()},
                           std::string{l.external_id()}, m.id};
-      return journal_write(self, {put_lead(l)}, caf::make_message(std::move(w)), {m.id});
+      return journal_write(self, {put_lead(l)}, caf::make_message(std::move(r)), {m.id});
     },
     [=](msg::update_lead& m) -> caf::result<msg::lead_written> {
       auto* l = find(self, m.org, m.id);
@@ -209,6 +212,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                             " are allowed (limits.max_attributes); remove some with null");
       msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()},
                           {}, {}, m.id};
+      auto lock = self->state.table->write_lock();
       bool changed = apply(*l, m.patch);
       w.email = l->email();
       w.external_id = l->external_id();
@@ -229,7 +233,10 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       std::vector<write_op> ops{{write_op::del, keys::lead(m.id), {}},
                                 {write_op::del_range, keys::event(m.id, 0),
                                  keys::events_end(m.id)}};
-      self->state.leads.erase(m.id);
+      {
+        auto w = self->state.table->write_lock();
+        self->state.table->leads().erase(m.id);
+      }
       count_leads(self, -1);
       return journal_write(self, std::move(ops), caf::make_message(std::move(w)), {m.id});
     },
@@ -239,6 +246,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
         return no_lead(m.id);
       std::vector<write_op> ops;
       ops.reserve(3);
+      auto w = self->state.table->write_lock();
       record(self, *l, m.event, ops);
       ops.push_back(put_lead(*l));
       return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
@@ -248,6 +256,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       msg::batch_outcome out;
       std::vector<write_op> ops;
       std::vector<const lead*> touched;
+      auto w = self->state.table->write_lock();
       for (size_t i = 0; i < m.ids.size(); ++i) {
         auto* l = find(self, m.org, m.ids[i]);
         if (!l) {

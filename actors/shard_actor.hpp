@@ -1,16 +1,17 @@
 // A shard: the leads whose ids hash to its slots, hot in memory, and the only
-// place they change. One CAF actor, so a shard's leads are touched by one
-// thread at a time and need no locks. A write is applied in memory, handed
-// to the journal, and answered when the journal reports it durable.
+// place they change. One CAF actor, so a shard's leads are changed by one
+// thread at a time; io threads read single leads from its lead_table under
+// the table's read lock (see lead_table.hpp), so the actor takes the write
+// lock around each change. A write is applied in memory, handed to the
+// journal, and answered when the journal reports it durable.
 #pragma once
 
 #include <caf/fwd.hpp>
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 
-#include "protocol/lead.hpp"
+#include "actors/lead_table.hpp"
 #include "protocol/limits.hpp"
 
 namespace hotlead {
@@ -26,7 +27,7 @@ struct shard_init {
   node_stats* stats = nullptr;
   limits lim;
   uint64_t max_events_per_lead = 1000; // raw events kept in RocksDB per lead
-  std::unordered_map<uint64_t, lead> leads; // recovered state
+  std::shared_ptr<lead_table> table; // recovered state; shared with the router
 };
 
 caf::actor spawn_shard(caf::actor_system& sys, std::shared_ptr<shard_init> init);

@@ -79,14 +79,12 @@ void handle_create_lead(const ctx_ptr& ctx) {
 void handle_get_lead(const ctx_ptr& ctx, uint64_t id) {
   if (!permitted(ctx, permission::read_leads))
     return;
-  ctx->br.request<std::string>(
-    ctx->env.rt->shard_for(id),
-    [ctx](caf::expected<std::string> r) {
-      if (!r)
-        return ctx->fail(r.error());
-      ctx->reply_json(200, std::move(*r));
-    },
-    msg::get_lead{ctx->who.org, id});
+  // Read on this io thread under the shard's read lock: no actor hop.
+  std::string body;
+  if (!ctx->env.rt->table_for(id).read(ctx->who.org, id,
+                                        [&body](const lead& l) { body = lead_json(l); }))
+    return ctx->fail(errc::not_found, "no lead with id " + id_to_hex(id));
+  ctx->reply_json(200, std::move(body));
 }
 
 void handle_patch_lead(const ctx_ptr& ctx, uint64_t id) {

@@ -4,7 +4,9 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
@@ -13,6 +15,7 @@
 #include "persistence/journal.hpp"
 #include "persistence/store.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
@@ -113,6 +116,14 @@ SCENARIO("leads are created, read, changed and deleted through their org and sha
       REQUIRE(std::holds_alternative<problem>(r));
       CHECK(std::get<problem>(r).code == errc::not_found);
     }
+    THEN("the shard's table, read without a message, gives the same lead to its org only") {
+      auto& table = f.nd->routes().table_for(id);
+      std::string json;
+      CHECK(table.read(org_id, id, [&](const lead& l) { json = lead_json(l); }));
+      CHECK(json == std::get<std::string>(f.ask<std::string>(shard, msg::get_lead{org_id, id})));
+      CHECK_FALSE(table.read(org_id + 1, id, [](const lead&) {}));
+      CHECK_FALSE(table.read(org_id, id + 1, [](const lead&) {}));
+    }
     WHEN("a second lead wants the same email") {
       lead_patch p;
       p.email.set("ada@example.com");
@@ -166,6 +177,46 @@ TEST_CASE("events update counters and the journal keeps only the newest raw even
   auto lead_json = std::get<std::string>(f.ask<std::string>(shard, msg::get_lead{org_id, id}));
   CHECK(lead_json.find("\"events\":8") != std::string::npos);
   CHECK(f.db->read_events(id, 100).size() == 5); // max_events_per_lead = 5 in this fixture
+}
+
+TEST_CASE("io threads read a lead while its shard writes it: every read is whole and in order") {
+  temp_dir dir;
+  fixture f{dir.path, 1};
+  auto [org_id, org_actor] = f.make_org("acme");
+  auto id = id_of(f.create(org_actor, org_id, "r@example.com"));
+  auto& table = f.nd->routes().table_for(id);
+  constexpr uint64_t writes = 300;
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0}, out_of_order{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t)
+    readers.emplace_back([&] {
+      uint64_t last = 0;
+      while (!done.load()) {
+        uint64_t seen = 0;
+        bool found = table.read(org_id, id, [&](const lead& l) {
+          seen = l.event_seq;
+          (void)lead_json(l); // walks every field, counter and attribute
+        });
+        if (!found || seen < last)
+          ++out_of_order;
+        last = seen;
+        ++reads;
+      }
+    });
+  for (uint64_t i = 0; i < writes; ++i) {
+    auto r = f.ask<std::string>(f.nd->routes().shard_for(id),
+                                msg::add_event{org_id, id, {"t" + std::to_string(i % 40), now_ms(), "{}"}});
+    REQUIRE(std::holds_alternative<std::string>(r));
+  }
+  done = true;
+  for (auto& r : readers)
+    r.join();
+  CHECK(out_of_order == 0);
+  CHECK(reads > 0);
+  uint64_t final_seq = 0;
+  CHECK(table.read(org_id, id, [&](const lead& l) { final_seq = l.event_seq; }));
+  CHECK(final_seq == writes);
 }
 
 TEST_CASE("lists merge across shards in order, one org only") {
