@@ -23,6 +23,9 @@
 
 #include <boost/asio.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -72,8 +76,65 @@ constexpr const char* usage = R"(usage: hotlead-bench [options]
   --setup-connections C  parallel connections for the setup (default 16)
   --setup-only        exit after the setup (with --setup and --ids)
   --rate R            fixed rate, R requests/s in total (default: closed loop)
+  --server-pid PID    also measure the CPU time of process PID and its child
+                      processes (e.g. nginx workers) during the measured time
   --json              print one JSON line of results instead of a table
 )";
+
+// CPU seconds used so far by this process and by the server (a process and
+// its children, read from /proc; -1 when it cannot be read).
+struct cpu_sample {
+  double client_s = 0;
+  double server_s = -1;
+};
+
+double proc_cpu_seconds(const std::string& stat_path, int* ppid = nullptr) {
+  std::ifstream in{stat_path};
+  std::string line;
+  if (!std::getline(in, line))
+    return -1;
+  auto close = line.rfind(')'); // the command name may hold spaces
+  if (close == std::string::npos)
+    return -1;
+  // After ") ": state ppid ... utime (field 14) stime (field 15).
+  std::vector<std::string> f;
+  size_t pos = close + 2;
+  while (pos < line.size() && f.size() < 13) {
+    auto sp = line.find(' ', pos);
+    f.push_back(line.substr(pos, sp - pos));
+    pos = sp == std::string::npos ? line.size() : sp + 1;
+  }
+  if (f.size() < 13)
+    return -1;
+  if (ppid)
+    *ppid = std::atoi(f[1].c_str());
+  static const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / hz;
+}
+
+cpu_sample sample_cpu(int server_pid) {
+  cpu_sample s;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  s.client_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  if (server_pid <= 0)
+    return s;
+  s.server_s = proc_cpu_seconds("/proc/" + std::to_string(server_pid) + "/stat");
+  if (s.server_s < 0)
+    return s;
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator{"/proc", ec}) {
+    auto name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    int ppid = 0;
+    double c = proc_cpu_seconds(e.path().string() + "/stat", &ppid);
+    if (c >= 0 && ppid == server_pid)
+      s.server_s += c;
+  }
+  return s;
+}
 
 bool parse_duration(const std::string& s, double& out) {
   char* end = nullptr;
@@ -124,7 +185,11 @@ std::optional<options> parse_args(int argc, char** argv) {
         o.connections = std::stoul(v);
       else if (a == "--threads")
         o.threads = std::stoul(v);
-      else if (a == "--duration") {
+      else if (a == "--server-pid") {
+        o.server_pid = std::atoi(v.c_str());
+        if (o.server_pid <= 0)
+          return fail("bad --server-pid " + v);
+      } else if (a == "--duration") {
         if (!parse_duration(v, o.duration))
           return fail("bad --duration " + v);
       } else if (a == "--warmup") {
@@ -249,7 +314,10 @@ int main(int argc, char** argv) {
       auto guard = asio::make_work_guard(w->ioc);
       w->ioc.run();
     });
+  std::this_thread::sleep_until(rc.measure_from);
+  const cpu_sample cpu0 = sample_cpu(o.server_pid);
   std::this_thread::sleep_until(rc.measure_to);
+  const cpu_sample cpu1 = sample_cpu(o.server_pid);
   stopping = true;
   for (auto& w : workers)
     w->ioc.stop();
@@ -281,6 +349,15 @@ int main(int argc, char** argv) {
                p999 = us(all.lat.quantile(0.999)), mx = us(all.lat.max()),
                mean = all.lat.mean() / 1000.0;
 
+  // CPU time per request: the machine is shared by client and server, so
+  // both matter when comparing servers (docs/PERFORMANCE.md).
+  const double per_req = static_cast<double>(std::max<uint64_t>(requests, 1));
+  const double client_us = (cpu1.client_s - cpu0.client_s) * 1e6 / per_req;
+  const double server_us =
+    o.server_pid > 0 && cpu0.server_s >= 0 && cpu1.server_s >= 0
+      ? (cpu1.server_s - cpu0.server_s) * 1e6 / per_req
+      : -1;
+
   if (!all.first_error.empty())
     std::fprintf(stderr, "first socket error: %s\n", all.first_error.c_str());
   if (!all.first_bad_body.empty())
@@ -301,10 +378,11 @@ int main(int argc, char** argv) {
                 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 ",\"errors_non2xx\":%" PRIu64
                 ",\"errors_socket\":%" PRIu64 ",\"reconnects\":%" PRIu64
                 ",\"throughput\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
-                "\"max_us\":%.1f,\"mean_us\":%.1f,\"statuses\":{%s}}\n",
+                "\"max_us\":%.1f,\"mean_us\":%.1f,\"client_cpu_us_per_req\":%.2f,"
+                "\"server_cpu_us_per_req\":%.2f,\"statuses\":{%s}}\n",
                 scenario_name(o.sc), o.connections, o.threads, o.rate, secs, requests, all.ok,
                 all.reads, all.writes, all.non2xx, all.socket_errors, all.reconnects, tput, p50,
-                p99, p999, mx, mean, statuses.c_str());
+                p99, p999, mx, mean, client_us, server_us, statuses.c_str());
   } else {
     std::printf("scenario %s, %zu connections, %zu threads, %s, %.1f s measured after %.1f s "
                 "warm-up\n",
@@ -322,6 +400,10 @@ int main(int argc, char** argv) {
     std::printf("  throughput   %.1f req/s (2xx only)\n", tput);
     std::printf("  latency us   p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n", p50,
                 p99, p999, mx, mean);
+    std::printf("  cpu us/req   client %.2f", client_us);
+    if (server_us >= 0)
+      std::printf("  server %.2f", server_us);
+    std::printf("\n");
     std::printf("  statuses    ");
     for (unsigned k = 0; k < all.statuses.size(); ++k)
       if (all.statuses[k])

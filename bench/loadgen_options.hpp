@@ -30,6 +30,7 @@ struct options {
   size_t setup_connections = 16;
   double mixed_get = 0.8;
   bool setup_only = false;
+  int server_pid = 0; // 0: do not measure the server's CPU
 };
 
 inline const char* scenario_name(scenario s) {

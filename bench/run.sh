@@ -148,6 +148,8 @@ jget() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().
 calc() { python3 -c "print($1)"; }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:]]; print(round(statistics.median(v),1) if v else "-")' "$@"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# cpu_s PID: CPU seconds (user + system) a process has used so far.
+cpu_s() { python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1"; }
 
 wait_http() { # wait_http URL PID SECONDS
   local url=$1 pid=$2 secs=${3:-60}
@@ -284,10 +286,10 @@ scenario_reads() {
   local n1=() n2=() hl=() n1p=() n2p=() hlp=() wr=() wrp=() nb=() nbp=()
   for r in $(seq "$REPEAT"); do
     echo " run $r" >&2
-    bench "$o/n1.$r" --port "$p1" --scenario url --url /
-    bench "$o/n2.$r" --port "$p2" --scenario url --url /
-    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario get-lead --ids "$o/ids"
-    bench "$o/nb.$r" --port "$p1" --scenario url --url /lead
+    bench "$o/n1.$r" --port "$p1" --scenario url --url / --server-pid "$ng1"
+    bench "$o/n2.$r" --port "$p2" --scenario url --url / --server-pid "$ng2"
+    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario get-lead --ids "$o/ids" --server-pid "$HL_PID"
+    bench "$o/nb.$r" --port "$p1" --scenario url --url /lead --server-pid "$ng1"
     nb+=("$(jget "$o/nb.$r" throughput)"); nbp+=("$(jget "$o/nb.$r" p99_us)")
     n1+=("$(jget "$o/n1.$r" throughput)"); n1p+=("$(jget "$o/n1.$r" p99_us)")
     n2+=("$(jget "$o/n2.$r" throughput)"); n2p+=("$(jget "$o/n2.$r" p99_us)")
@@ -343,6 +345,16 @@ print(t)' "$o")
     printf '%-6s | %12.0f %8.0f | %12.0f %9.2f\n' median "$(median "${nb[@]}")" \
       "$(median "${nbp[@]}")" "$mh" "$(calc "$mh / $(median "${nb[@]}")")"
     echo
+    echo "CPU time per request in us (median; server = the server process and its workers, client = hotlead-bench):"
+    printf '%-22s | %8s %8s %8s\n' "" server client total
+    local nm f sv cl
+    for nm in "nginx-1w ok:n1" "nginx-1w lead JSON:nb" "hotlead GET lead:hl"; do
+      f=${nm##*:}
+      sv=$(median $(for r in $(seq "$REPEAT"); do jget "$o/$f.$r" server_cpu_us_per_req; done))
+      cl=$(median $(for r in $(seq "$REPEAT"); do jget "$o/$f.$r" client_cpu_us_per_req; done))
+      printf '%-22s | %8.1f %8.1f %8.1f\n' "${nm%%:*}" "$sv" "$cl" "$(calc "$sv + $cl")"
+    done
+    echo
     echo "same fixed rate, $rate req/s (latency from the scheduled send time):"
     printf '%-6s | %12s %8s | %12s %8s\n' run "nginx-1w/s" p99 "hotlead/s" p99
     for r in $(seq "$REPEAT"); do
@@ -378,17 +390,27 @@ scenario_writes() {
   local key; key=$(cat "$dir.key")
   "$BENCH" --port "$ph" --key "$key" --scenario get-lead --setup "$SETUP_LEADS" \
     --setup-events "$SETUP_EVENTS" --ids "$o/ids" --setup-only
-  local rs=() rsp=() hl=() hlp=() wpc=() r
+  local rs=() rsp=() hl=() hlp=() wpc=() rcs=() rcc=() hcs=() hcc=() r
   for r in $(seq "$REPEAT"); do
     echo " run $r" >&2
-    redis-benchmark -h 127.0.0.1 -p "$pr" -t set -c "$CONNS" -n "$n" -d 128 -r 100000 --csv >"$o/redis.$r" 2>&1
+    local rc0 rc1
+    rc0=$(cpu_s "$rd")
+    # redis-benchmark's own CPU time (rusage of the child) goes to redis.$r.cpu.
+    python3 -c 'import resource,subprocess,sys
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.STDOUT)
+r = resource.getrusage(resource.RUSAGE_CHILDREN); open(sys.argv[1] + ".cpu", "w").write(str(r.ru_utime + r.ru_stime))' \
+      "$o/redis.$r" redis-benchmark -h 127.0.0.1 -p "$pr" -t set -c "$CONNS" -n "$n" -d 128 -r 100000 --csv
+    rc1=$(cpu_s "$rd")
     rs+=("$(awk -F'"' 'NR==2 {print $4}' "$o/redis.$r")")
+    rcs+=("$(calc "($rc1 - $rc0) * 1e6 / $n")")
+    rcc+=("$(calc "$(cat "$o/redis.$r.cpu") * 1e6 / $n")")
     rsp+=("$(awk -F'"' 'NR==2 {printf "%.0f", $14 * 1000}' "$o/redis.$r")")
     echo "   redis SET  ${rs[-1]} req/s  p99 ${rsp[-1]} us" >&2
     local c0 w0 c1 w1
     c0=$(metric "$ph" hotlead_journal_commits_total); w0=$(metric "$ph" hotlead_journal_writes_total)
-    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario post-event --ids "$o/ids"
+    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario post-event --ids "$o/ids" --server-pid "$HL_PID"
     c1=$(metric "$ph" hotlead_journal_commits_total); w1=$(metric "$ph" hotlead_journal_writes_total)
+    hcs+=("$(jget "$o/hl.$r" server_cpu_us_per_req)"); hcc+=("$(jget "$o/hl.$r" client_cpu_us_per_req)")
     hl+=("$(jget "$o/hl.$r" throughput)"); hlp+=("$(jget "$o/hl.$r" p99_us)")
     wpc+=("$(calc "round(($w1 - $w0) / max(1, $c1 - $c0), 1)" 2>/dev/null || echo -)")
   done
@@ -408,6 +430,14 @@ scenario_writes() {
     printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %9.2f | %14s\n' median "$mr" "$(median "${rsp[@]}")" \
       "$mh" "$(median "${hlp[@]}")" "$(calc "$mh / $mr")" "$(median "${wpc[@]}")"
     echo "(writes/fsync: journal writes per RocksDB commit, from /metrics: the group-commit factor)"
+    echo
+    echo "CPU time per request in us (median; redis-benchmark's includes its start):"
+    printf '%-22s | %8s %8s %8s\n' "" server client total
+    local a b
+    a=$(median "${rcs[@]}"); b=$(median "${rcc[@]}")
+    printf '%-22s | %8.1f %8.1f %8.1f\n' "redis SET (AOF always)" "$a" "$b" "$(calc "$a + $b")"
+    a=$(median "${hcs[@]}"); b=$(median "${hcc[@]}")
+    printf '%-22s | %8.1f %8.1f %8.1f\n' "hotlead POST event" "$a" "$b" "$(calc "$a + $b")"
     echo "target: >= 1.0x Redis AOF always -> $(calc "round($mh / $mr, 2)")x:" \
       "$(python3 -c "print('MET' if $mh >= $mr else 'MISSED')")"
     echo "$load_before"

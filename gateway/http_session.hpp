@@ -44,6 +44,7 @@ private:
   boost::beast::tcp_stream stream_;
   boost::asio::steady_timer body_timer_;
   bool body_timed_out_ = false;
+  bool body_timer_armed_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   edge_env& env_;
@@ -51,6 +52,7 @@ private:
   bool keep_alive_ = true;
   unsigned version_ = 11;
   std::string request_id_;
+  std::string head_, body_; // the response being written
   auth_cache auth_; // the connection's last key, see request_ctx
 };
 

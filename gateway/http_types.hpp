@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,7 +22,7 @@ struct http_request {
 
 struct http_reply {
   unsigned status = 200;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json"; // a string literal
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

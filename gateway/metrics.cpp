@@ -22,16 +22,36 @@ void metrics::record(route_id r, unsigned status, double seconds) {
   for (size_t i = 0; i + 1 < statuses.size(); ++i)
     if (statuses[i] == status)
       si = i;
-  requests_[static_cast<size_t>(r)][si].fetch_add(1, std::memory_order_relaxed);
+  auto& st = mine();
+  st.requests[static_cast<size_t>(r)][si].fetch_add(1, std::memory_order_relaxed);
   size_t b = buckets.size();
   for (size_t i = 0; i < buckets.size(); ++i)
     if (seconds <= buckets[i]) {
       b = i;
       break;
     }
-  latency_[b].fetch_add(1, std::memory_order_relaxed);
-  latency_sum_us_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
-  latency_count_.fetch_add(1, std::memory_order_relaxed);
+  st.latency[b].fetch_add(1, std::memory_order_relaxed);
+  st.latency_sum_us.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+  st.latency_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+metrics::stripe& metrics::mine() {
+  // One stripe per thread for this metrics object (threads beyond
+  // stripe_count share: still correct, only slower).
+  thread_local const metrics* owner = nullptr;
+  thread_local size_t index = 0;
+  if (owner != this) {
+    owner = this;
+    index = next_stripe_.fetch_add(1, std::memory_order_relaxed) % stripe_count;
+  }
+  return stripes_[index];
+}
+
+uint64_t metrics::sum(counter stripe::*c) const {
+  uint64_t v = 0;
+  for (auto& st : stripes_)
+    v += (st.*c).load(std::memory_order_relaxed);
+  return v;
 }
 
 std::string metrics::render(const node_stats& ns, const journal_stats& js) const {
@@ -50,9 +70,12 @@ std::string metrics::render(const node_stats& ns, const journal_stats& js) const
   };
   out += "# HELP hotlead_http_requests_total HTTP requests by route and status.\n"
          "# TYPE hotlead_http_requests_total counter\n";
-  for (size_t r = 0; r < requests_.size(); ++r)
+  const size_t routes = stripes_[0].requests.size();
+  for (size_t r = 0; r < routes; ++r)
     for (size_t s = 0; s < statuses.size(); ++s) {
-      auto v = requests_[r][s].load(std::memory_order_relaxed);
+      uint64_t v = 0;
+      for (auto& st : stripes_)
+        v += st.requests[r][s].load(std::memory_order_relaxed);
       if (v == 0)
         continue;
       std::string labels = "route=\"" + std::string{route_label(static_cast<route_id>(r))} +
@@ -64,7 +87,8 @@ std::string metrics::render(const node_stats& ns, const journal_stats& js) const
          "# TYPE hotlead_http_request_duration_seconds histogram\n";
   uint64_t cumulative = 0;
   for (size_t i = 0; i <= buckets.size(); ++i) {
-    cumulative += latency_[i].load(std::memory_order_relaxed);
+    for (auto& st : stripes_)
+      cumulative += st.latency[i].load(std::memory_order_relaxed);
     std::string le = i < buckets.size() ? std::to_string(buckets[i]) : "+Inf";
     while (i < buckets.size() && le.find('.') != le.npos && le.back() == '0')
       le.pop_back();
@@ -73,8 +97,8 @@ std::string metrics::render(const node_stats& ns, const journal_stats& js) const
     line("hotlead_http_request_duration_seconds_bucket", "le=\"" + le + "\"", cumulative);
   }
   out += "hotlead_http_request_duration_seconds_sum " +
-         std::to_string(static_cast<double>(latency_sum_us_.load()) / 1e6) + "\n";
-  line("hotlead_http_request_duration_seconds_count", "", latency_count_.load());
+         std::to_string(static_cast<double>(sum(&stripe::latency_sum_us)) / 1e6) + "\n";
+  line("hotlead_http_request_duration_seconds_count", "", sum(&stripe::latency_count));
   out += "# HELP hotlead_leads Leads held in memory, per shard.\n# TYPE hotlead_leads gauge\n";
   for (size_t s = 0; s < ns.shard_count; ++s)
     line("hotlead_leads", "shard=\"" + std::to_string(s) + "\"",

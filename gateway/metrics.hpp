@@ -54,11 +54,21 @@ public:
 
 private:
   using counter = std::atomic<uint64_t>;
-  std::array<std::array<counter, statuses.size()>, static_cast<size_t>(route_id::count_)>
-    requests_{};
-  std::array<counter, buckets.size() + 1> latency_{};
-  std::atomic<uint64_t> latency_sum_us_{0};
-  counter latency_count_{0};
+  // Request counters are striped per thread (each io thread mostly hits its
+  // own cache lines) and summed when rendered.
+  struct alignas(64) stripe {
+    std::array<std::array<counter, statuses.size()>, static_cast<size_t>(route_id::count_)>
+      requests{};
+    std::array<counter, buckets.size() + 1> latency{};
+    counter latency_sum_us{0};
+    counter latency_count{0};
+  };
+  static constexpr size_t stripe_count = 8;
+  stripe& mine();
+  uint64_t sum(counter stripe::*c) const;
+
+  std::array<stripe, stripe_count> stripes_{};
+  std::atomic<size_t> next_stripe_{0};
 };
 
 } // namespace hotlead
