@@ -15,7 +15,7 @@ namespace hotlead {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, edge_env& env, bridge& br)
+http_session::http_session(socket_type&& socket, edge_env& env, bridge& br)
   : stream_(std::move(socket)), body_timer_(stream_.get_executor()), env_(env), br_(br) {
   ++env_.edge_metrics.connections;
   ++env_.edge_metrics.connections_total;

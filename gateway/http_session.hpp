@@ -9,7 +9,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -27,7 +28,16 @@ class bridge;
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, edge_env& env, bridge& br);
+  // The io_context's own executor type, not the type-erased any_io_executor
+  // of beast::tcp_stream: every handler would otherwise pay for the erasure.
+  using executor = boost::asio::io_context::executor_type;
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor>;
+  using stream_type =
+    boost::beast::basic_stream<boost::asio::ip::tcp, executor, boost::beast::unlimited_rate_policy>;
+  using timer_type = boost::asio::basic_waitable_timer<
+    std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, executor>;
+
+  http_session(socket_type&& socket, edge_env& env, bridge& br);
   ~http_session();
 
   void run();
@@ -41,8 +51,8 @@ private:
   void reply_and_close(http_reply r);
   void do_close();
 
-  boost::beast::tcp_stream stream_;
-  boost::asio::steady_timer body_timer_;
+  stream_type stream_;
+  timer_type body_timer_;
   bool body_timed_out_ = false;
   bool body_timer_armed_ = false;
   boost::beast::flat_buffer buffer_;

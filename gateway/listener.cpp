@@ -12,6 +12,7 @@ namespace hotlead {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using session_socket = http_session::socket_type;
 
 listener::listener(asio::io_context& ioc, edge_env& env, std::vector<target> targets)
   : ioc_(ioc), acceptor_(ioc), env_(env), targets_(std::move(targets)) {
@@ -50,12 +51,12 @@ void listener::do_accept() {
   auto t = targets_[next_++ % targets_.size()];
   // The socket is born on the target io thread's context.
   acceptor_.async_accept(*t.ioc, [self = shared_from_this(), t](boost::system::error_code ec,
-                                                                tcp::socket socket) {
+                                                                session_socket socket) {
     self->on_accept(t, ec, std::move(socket));
   });
 }
 
-void listener::on_accept(const target& t, boost::system::error_code ec, tcp::socket socket) {
+void listener::on_accept(const target& t, boost::system::error_code ec, session_socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open())
     return;
   if (ec) {

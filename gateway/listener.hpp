@@ -36,7 +36,9 @@ public:
 private:
   void do_accept();
   void on_accept(const target& t, boost::system::error_code ec,
-                 boost::asio::ip::tcp::socket socket);
+                 boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                  boost::asio::io_context::executor_type>
+                   socket);
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
