@@ -1,11 +1,17 @@
 #include "app/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <thread>
 
 namespace hotlead {
+
+size_t auto_threads() {
+  return std::max<size_t>(1, std::thread::hardware_concurrency() / 2);
+}
 
 namespace {
 
@@ -18,6 +24,19 @@ std::string parse_size(const std::string& v, size_t& out, size_t lo, size_t hi) 
     return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
   out = n;
   return {};
+}
+
+// Thread counts: a number, or "auto" for half the cores (at least one). On a
+// small machine the edge, the actors, the journal and often a client share
+// the cores: on 2 cores one io thread and one worker measured best
+// (docs/PERFORMANCE.md); a bigger machine gets more of each.
+std::string parse_threads(const std::string& v, size_t& out) {
+  if (v == "auto") {
+    out = auto_threads();
+    return {};
+  }
+  auto e = parse_size(v, out, 1, 64);
+  return e.empty() ? e : "must be auto or a whole number from 1 to 64";
 }
 
 // Durations: "250ms", "10s", "2m"; a bare number is milliseconds.
@@ -57,7 +76,7 @@ const std::map<std::string, option>& options() {
        c.edge.port = static_cast<uint16_t>(p);
        return e;
      }}},
-    {"server.io_threads", {"2", size_field(&config::edge, &edge_config::io_threads, 1, 64)}},
+    {"server.io_threads", {"auto", [](config& c, const std::string& v) { return parse_threads(v, c.edge.io_threads); }}},
     {"server.max_connections", {"10000", size_field(&config::edge, &edge_config::max_connections, 1, 1000000)}},
     {"server.max_body_bytes", {"1048576", size_field(&config::edge, &edge_config::max_body_bytes, 1024, 1ull << 30)}},
     {"server.header_timeout", {"30s", [](config& c, const std::string& v) { return parse_duration(v, c.edge.header_timeout); }}},
@@ -84,7 +103,7 @@ const std::map<std::string, option>& options() {
        return e;
      }}},
     {"actors.shards", {"4", [](config& c, const std::string& v) { return parse_size(v, c.shards, 1, 256); }}},
-    {"actors.workers", {"2", [](config& c, const std::string& v) { return parse_size(v, c.workers, 1, 64); }}},
+    {"actors.workers", {"auto", [](config& c, const std::string& v) { return parse_threads(v, c.workers); }}},
     {"actors.policy", {"stealing", [](config& c, const std::string& v) {
        if (v != "stealing" && v != "sharing")
          return std::string{"must be stealing or sharing"};

@@ -14,7 +14,14 @@
 
 namespace hotlead {
 
+/// The thread count "auto" stands for: half the cores, at least one.
+size_t auto_threads();
+
 struct config {
+  config() {
+    edge.io_threads = auto_threads();
+  }
+
   edge_config edge;
   limits lim;
   std::string data_dir = "./hotlead-data";
@@ -22,7 +29,7 @@ struct config {
   uint64_t max_events_per_lead = 1000;
   uint64_t min_free_bytes = 64ull << 20;
   size_t shards = 4;
-  size_t workers = 2;
+  size_t workers = auto_threads();
   std::string policy = "stealing";
   std::string log_level = "info";
   std::string log_format = "text";

@@ -30,8 +30,8 @@ constexpr const char* serve_help = R"(usage: hotlead serve [options]
   --data DIR            data directory (storage.data, default ./hotlead-data)
   --shards N            shard actors (actors.shards, default 4)
   --durability MODE     sync (fsync before answering, default) or async
-  --io-threads N        HTTP io threads (server.io_threads, default 2)
-  --workers N           CAF scheduler threads (actors.workers, default 2)
+  --io-threads N        HTTP io threads (server.io_threads, default auto: half the cores)
+  --workers N           CAF scheduler threads (actors.workers, default auto: half the cores)
   --log-level LEVEL     trace, debug, info, warn, error, off
   --set KEY=VALUE       any cluster.conf key, e.g. --set limits.max_tags=8
   --bootstrap-key KEY   root key to create on first start (or HOTLEAD_BOOTSTRAP_KEY)

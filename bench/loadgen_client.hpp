@@ -2,7 +2,7 @@
 // serialized once per request into a reused string, the bytes Beast's
 // serializer would produce) and the keep-alive connection that sends them,
 // one request in flight at a time, closed loop or on its fixed-rate schedule,
-// parsing replies with Beast, recording those that complete inside the
+// reading replies with parse_reply_head (loadgen_response.hpp), recording those that complete inside the
 // measured window into its worker's stats and reconnecting after a socket
 // error or a server close. Threading: each worker owns one io_context, run by
 // one thread; a connection and its worker's thread_stats are only touched on
@@ -31,6 +31,7 @@
 #include "fixtures.hpp"
 #include "loadgen_histogram.hpp"
 #include "loadgen_options.hpp"
+#include "loadgen_response.hpp"
 
 namespace hotlead::bench {
 
@@ -204,19 +205,29 @@ private:
   }
 
   void read() {
-    parser_.emplace();
-    parser_->body_limit(64 << 20);
-    http::async_read(sock_, buf_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->on_reply(ec);
-    });
+    // Reply bytes accumulate in in_[0, have_); a reply is consumed from the
+    // front and what follows it (none without pipelining) is kept.
+    if (auto r = parse_reply_head(std::string_view{in_.data(), have_}, head_);
+        r == head_result::complete) {
+      if (have_ >= head_.head_bytes + head_.body_bytes)
+        return on_reply();
+    } else if (r == head_result::malformed) {
+      return socket_error("parse", asio::error::invalid_argument, false);
+    }
+    if (in_.size() - have_ < 4096)
+      in_.resize(std::max(in_.size() * 2, have_ + 4096));
+    sock_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec)
+                              return self->socket_error("read", ec, false);
+                            self->have_ += n;
+                            self->read();
+                          });
   }
 
-  void on_reply(beast::error_code ec) {
-    if (ec)
-      return socket_error("read", ec, false);
+  void on_reply() {
     auto now = clock_type::now();
-    auto& res = parser_->get();
-    unsigned status = res.result_int();
+    unsigned status = head_.status;
     if (rc_.in_window(now)) {
       auto& s = w_.stats;
       ++s.statuses[std::min(status, 599u)];
@@ -228,15 +239,21 @@ private:
       } else {
         ++s.non2xx;
         if (s.first_bad_body.empty())
-          s.first_bad_body = std::to_string(status) + " " + res.body().substr(0, 300);
+          s.first_bad_body =
+            std::to_string(status) + " " +
+            std::string{in_.data() + head_.head_bytes, std::min<size_t>(head_.body_bytes, 300)};
       }
     }
-    if (!res.keep_alive()) {
+    auto used = head_.head_bytes + head_.body_bytes;
+    std::copy(in_.begin() + static_cast<std::ptrdiff_t>(used),
+              in_.begin() + static_cast<std::ptrdiff_t>(have_), in_.begin());
+    have_ -= used;
+    if (head_.close) {
       // The server closed the connection after this reply: reconnect.
       beast::error_code ignored;
       sock_.shutdown(tcp::socket::shutdown_both, ignored);
       sock_.close(ignored);
-      buf_.clear();
+      have_ = 0;
       ++w_.stats.reconnects;
       return connect();
     }
@@ -254,7 +271,7 @@ private:
     }
     beast::error_code ignored;
     sock_.close(ignored);
-    buf_.clear();
+    have_ = 0;
     ++s.reconnects;
     // Back off a little so a refused connection does not spin.
     timer_.expires_after(std::chrono::milliseconds{connecting ? 100 : 1});
@@ -272,8 +289,9 @@ private:
   tcp::socket sock_;
   asio::steady_timer timer_;
   rng rng_;
-  beast::flat_buffer buf_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::vector<char> in_ = std::vector<char>(8192);
+  size_t have_ = 0;
+  reply_head head_;
   std::string req_;
   bool is_read_ = true;
   clock_type::time_point intended_;

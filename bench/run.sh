@@ -20,7 +20,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="$ROOT/build-bench"
+BUILD="${HOTLEAD_BENCH_BUILD:-$ROOT/build-bench}"   # HOTLEAD_BENCH_BUILD reuses another Release build
 WHAT=all
 QUICK=0
 REPEAT=""

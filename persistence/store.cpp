@@ -33,16 +33,17 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
   opts.OptimizeLevelStyleCompaction();
   opts.max_open_files = 512;
   opts.keep_log_file_num = 4;
-  // Memtable: a hash of per-prefix skiplists instead of one skiplist. Every
-  // key starts with a tag byte and, for leads and their events, the 8-byte
-  // lead id (persistence/keys.hpp), so a 9-byte prefix is one lead's record
-  // or its events: an insert finds its bucket by hash and walks a short
-  // list instead of ~20 levels of one big skiplist, which took ~20% of a
-  // durable write's CPU (docs/PERFORMANCE.md). Costs: full scans must ask
-  // for total order (they do, at start-up only), and the memtable takes
-  // one writer at a time (the journal is the only one).
-  opts.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(9));
-  opts.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(256 * 1024));
+  // Memtable: an unsorted vector, sorted once when it is flushed or read.
+  // The journal only appends, and the server never reads RocksDB while it
+  // runs except at start-up (recovery scans) and to roll back a failed
+  // write, so an insert can be a push_back. Debian's RocksDB is built with
+  // assertions on, and the skiplist memtables check every insert with a
+  // second full search (HashSkipListRep::Insert asserts !Contains): with the
+  // hash skiplist that was ~11% of a durable write's CPU, with the default
+  // skiplist ~20% (docs/PERFORMANCE.md). Cost: a point read (Get) of the
+  // live memtable copies and sorts it (tens of ms at 128 MiB), which only
+  // the rare roll-back pays.
+  opts.memtable_factory.reset(new rocksdb::VectorRepFactory(1 << 16));
   opts.allow_concurrent_memtable_write = false;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
@@ -119,7 +120,6 @@ std::optional<problem> store::scan_leads(size_t threads,
     else
       end = "M";
     rocksdb::ReadOptions ro;
-    ro.total_order_seek = true; // across prefixes (see open())
     ro.readahead_size = 2 << 20;
     ro.fill_cache = false;
     rocksdb::Slice upper{end};
@@ -161,7 +161,6 @@ template <class T>
 std::optional<problem> scan_prefix(rocksdb::DB* db, char tag, const std::function<void(T&&)>& fn,
                                    std::string_view what) {
   rocksdb::ReadOptions ro;
-  ro.total_order_seek = true; // across prefixes (see open())
   std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro)};
   std::string prefix(1, tag);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
