@@ -132,6 +132,22 @@ class ConfigTest(unittest.TestCase):
         res = self.run_serve("--set", "limits.max_tagz=3")
         self.assertEqual(res.returncode, 2)
         self.assertIn("unknown key 'limits.max_tagz'", res.stderr.decode())
+        res = self.run_serve("--workers", "many")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("actors.workers = 'many': must be auto or a whole number from 1 to 64",
+                      res.stderr.decode())
+
+    def test_thread_counts_default_to_half_the_cores(self):
+        def started(*args):
+            srv = harness.Server(extra_args=args)
+            self.addCleanup(srv.cleanup)
+            srv.start()
+            return srv
+        expected = max(1, (os.cpu_count() or 2) // 2)
+        self.assertIn("(%d io threads," % expected, started().stderr_text())
+        srv = started("--io-threads", "3", "--workers", "auto")
+        self.assertIn("(3 io threads,", srv.stderr_text())
+        self.assertEqual(srv.request("GET", "/healthz")[0], 200)
 
     def test_the_shipped_cluster_conf_is_valid_and_documents_every_key(self):
         repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
