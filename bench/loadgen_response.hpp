@@ -8,6 +8,8 @@
 // Pure functions, no state: any thread.
 #pragma once
 
+#include <boost/beast/core/string.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -25,19 +27,9 @@ enum class head_result { complete, incomplete, malformed };
 
 namespace detail {
 
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
+// Case-insensitive, with Beast's compare (Boost 1.74's Beast has its own string_view).
+inline bool named(std::string_view a, std::string_view b) {
+  return boost::beast::iequals({a.data(), a.size()}, {b.data(), b.size()});
 }
 
 inline std::string_view trim(std::string_view s) {
@@ -83,7 +75,7 @@ inline head_result parse_reply_head(std::string_view buf, reply_head& out) {
       return head_result::malformed;
     auto name = line.substr(0, colon);
     auto value = detail::trim(line.substr(colon + 1));
-    if (detail::iequals(name, "content-length")) {
+    if (detail::named(name, "content-length")) {
       size_t n = 0;
       for (char c : value) {
         if (c < '0' || c > '9')
@@ -92,12 +84,12 @@ inline head_result parse_reply_head(std::string_view buf, reply_head& out) {
       }
       out.body_bytes = n;
       has_length = true;
-    } else if (detail::iequals(name, "connection")) {
-      if (detail::iequals(value, "close"))
+    } else if (detail::named(name, "connection")) {
+      if (detail::named(value, "close"))
         out.close = true;
-      else if (detail::iequals(value, "keep-alive"))
+      else if (detail::named(value, "keep-alive"))
         out.close = false;
-    } else if (detail::iequals(name, "transfer-encoding")) {
+    } else if (detail::named(name, "transfer-encoding")) {
       return head_result::malformed; // chunked replies are not measured here
     }
   }
