@@ -16,7 +16,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 http_session::http_session(socket_type&& socket, edge_env& env, bridge& br)
-  : stream_(std::move(socket)), body_timer_(stream_.get_executor()), env_(env), br_(br) {
+  : socket_(std::move(socket)), timer_(socket_.get_executor()), env_(env), br_(br) {
   ++env_.edge_metrics.connections;
   ++env_.edge_metrics.connections_total;
 }
@@ -27,24 +27,76 @@ http_session::~http_session() {
 
 void http_session::run() {
   beast::error_code ec;
-  stream_.socket().set_option(boost::asio::ip::tcp::no_delay{true}, ec);
+  socket_.set_option(boost::asio::ip::tcp::no_delay{true}, ec);
   do_read();
 }
+
+// -- timeouts -----------------------------------------------------------------------
+
+void http_session::enter(phase p, std::optional<std::chrono::milliseconds> timeout) {
+  phase_ = p;
+  if (!timeout) {
+    deadline_ = clock::time_point::max();
+    return;
+  }
+  deadline_ = clock::now() + *timeout;
+  // A later deadline is picked up when the armed timer fires; only an
+  // earlier one (a shorter timeout than the last) needs the timer moved.
+  if (deadline_ < timer_at_)
+    arm_timer(deadline_);
+}
+
+void http_session::arm_timer(clock::time_point at) {
+  timer_at_ = at;
+  timer_.expires_at(at);
+  // A weak reference: an idle timer must not keep a closed connection alive.
+  timer_.async_wait([weak = weak_from_this(), at](beast::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->timer_at_ != at)
+      return; // cancelled, gone, or superseded by a later arm_timer
+    self->on_timer();
+  });
+}
+
+void http_session::on_timer() {
+  timer_at_ = clock::time_point::max();
+  if (deadline_ == clock::time_point::max())
+    return; // routing: the next phase arms the timer again
+  if (clock::now() < deadline_)
+    return arm_timer(deadline_);
+  beast::error_code ignored;
+  switch (phase_) {
+    case phase::body:
+      // Cancel the read; on_body answers 400 on a socket that still works.
+      body_timed_out_ = true;
+      socket_.cancel(ignored);
+      break;
+    case phase::header: // an idle keep-alive connection, or a client too slow to send
+    case phase::writing: // a client that does not read its answer
+    case phase::routing:
+      do_close();
+      break;
+  }
+}
+
+// -- the request cycle --------------------------------------------------------------
 
 void http_session::do_read() {
   if (env_.draining.load())
     return do_close();
-  parser_.emplace();
+  req_ = {};
+  parser_.emplace(req_);
   parser_->header_limit(16 * 1024);
   parser_->body_limit(env_.cfg.max_body_bytes);
-  stream_.expires_after(env_.cfg.header_timeout);
-  http::async_read_header(stream_, buffer_, *parser_,
+  enter(phase::header, env_.cfg.header_timeout);
+  http::async_read_header(socket_, buffer_, *parser_,
                           beast::bind_front_handler(&http_session::on_header, shared_from_this()));
 }
 
 void http_session::on_header(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+  if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
+      ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+      ec == boost::asio::error::bad_descriptor)
     return do_close();
   if (ec == http::error::header_limit)
     return reply_and_close(problem_reply(
@@ -66,30 +118,17 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
                                std::to_string(env_.cfg.max_body_bytes) +
                                " (server.max_body_bytes); split it into smaller requests"},
       {}));
-  stream_.expires_never();
-  if (parser_->is_done()) { // no body (a GET): no timer, no read
-    body_timed_out_ = false;
-    return on_body({}, 0);
-  }
-  body_timer_armed_ = true;
-  // The body has its own timer (not the stream's expiry, which would close
-  // the socket): on expiry the read is cancelled and a 400 can still be sent.
   body_timed_out_ = false;
-  body_timer_.expires_after(env_.cfg.body_timeout);
-  body_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec)
-      return; // cancelled: the body arrived
-    self->body_timed_out_ = true;
-    beast::error_code ignored;
-    self->stream_.socket().cancel(ignored);
-  });
-  http::async_read(stream_, buffer_, *parser_,
+  if (parser_->is_done()) // no body (a GET): no read
+    return on_body({}, 0);
+  // On expiry the body read is cancelled (the socket stays open) so that a
+  // 400 can still be sent.
+  enter(phase::body, env_.cfg.body_timeout);
+  http::async_read(socket_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_body, shared_from_this()));
 }
 
 void http_session::on_body(beast::error_code ec, std::size_t) {
-  if (std::exchange(body_timer_armed_, false))
-    body_timer_.cancel();
   if (body_timed_out_)
     return reply_and_close(problem_reply(
       {errc::invalid_request, "the request body did not arrive within " +
@@ -104,20 +143,12 @@ void http_session::on_body(beast::error_code ec, std::size_t) {
       {}));
   if (ec)
     return do_close();
-  auto req = parser_->release();
-  keep_alive_ = req.keep_alive();
-  version_ = req.version();
-  http_request r;
-  r.method = std::string{req.method_string()};
-  r.target = std::string{req.target()};
-  r.authorization = std::string{req[http::field::authorization]};
-  r.content_type = std::string{req[http::field::content_type]};
-  r.request_id = std::string{req["X-Request-Id"]}.substr(0, 128);
-  r.body = std::move(req.body());
-  request_id_ = r.request_id;
-  stream_.expires_never(); // the routes answer within request_timeout
+  keep_alive_ = parser_->keep_alive();
+  version_ = parser_->version();
+  request_id_ = req_.request_id;
+  enter(phase::routing, std::nullopt);
   ++env_.edge_metrics.in_flight;
-  auto ctx = std::make_shared<request_ctx>(env_, br_, std::move(r),
+  auto ctx = std::make_shared<request_ctx>(env_, br_, std::move(req_),
                                            [self = shared_from_this()](http_reply rep) {
                                              --self->env_.edge_metrics.in_flight;
                                              self->on_reply(std::move(rep));
@@ -166,10 +197,10 @@ void http_session::on_reply(http_reply r) {
   body_ = std::move(r.body);
   if (no_body)
     body_.clear();
-  stream_.expires_after(env_.cfg.body_timeout);
+  enter(phase::writing, env_.cfg.body_timeout);
   std::array<boost::asio::const_buffer, 2> bufs{boost::asio::buffer(head_),
                                                 boost::asio::buffer(body_)};
-  boost::asio::async_write(stream_, bufs,
+  boost::asio::async_write(socket_, bufs,
                            [self = shared_from_this(), keep](beast::error_code ec, std::size_t n) {
                              self->on_write(keep, ec, n);
                            });
@@ -189,8 +220,10 @@ void http_session::reply_and_close(http_reply r) {
 
 void http_session::do_close() {
   beast::error_code ec;
-  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.close(ec);
+  timer_at_ = clock::time_point::max();
+  timer_.cancel();
 }
 
 } // namespace hotlead

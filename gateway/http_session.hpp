@@ -3,23 +3,26 @@
 // when it comes back, repeat while keep-alive. One request at a time per
 // connection; pipelined requests wait in the read buffer and are served in
 // order. Lives on one io thread; kept alive by shared_from_this in every
-// pending handler, including the reply callback.
+// pending socket handler and in the reply callback.
+//
+// Timeouts: one timer per connection, armed rarely. Each phase (header,
+// body, write) only stores its deadline; the timer, when it fires, re-arms
+// itself for the current deadline or ends the phase. Re-arming a timer per
+// request (what beast::basic_stream does) costs a timer-queue update and a
+// clock read per phase on the hot path.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/core/basic_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <memory>
 #include <optional>
 
 #include "gateway/context.hpp"
 #include "gateway/http_types.hpp"
+#include "gateway/request_parser.hpp"
 
 namespace hotlead {
 
@@ -32,8 +35,6 @@ public:
   // of beast::tcp_stream: every handler would otherwise pay for the erasure.
   using executor = boost::asio::io_context::executor_type;
   using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor>;
-  using stream_type =
-    boost::beast::basic_stream<boost::asio::ip::tcp, executor, boost::beast::unlimited_rate_policy>;
   using timer_type = boost::asio::basic_waitable_timer<
     std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, executor>;
 
@@ -51,12 +52,23 @@ private:
   void reply_and_close(http_reply r);
   void do_close();
 
-  stream_type stream_;
-  timer_type body_timer_;
+  using clock = std::chrono::steady_clock;
+  enum class phase : uint8_t { header, body, routing, writing };
+  /// Enters a phase; `timeout` from now, or none (routing: the routes
+  /// answer within server.request_timeout themselves).
+  void enter(phase p, std::optional<std::chrono::milliseconds> timeout);
+  void arm_timer(clock::time_point at);
+  void on_timer();
+
+  socket_type socket_;
+  timer_type timer_;
+  clock::time_point deadline_ = clock::time_point::max();
+  clock::time_point timer_at_ = clock::time_point::max(); // when the timer fires next
+  phase phase_ = phase::header;
   bool body_timed_out_ = false;
-  bool body_timer_armed_ = false;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  http_request req_; // filled by parser_
+  std::optional<request_parser> parser_;
   edge_env& env_;
   bridge& br_;
   bool keep_alive_ = true;
