@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "protocol/ids.hpp"
 
@@ -22,27 +23,6 @@ void text_field(std::string& out, std::string_view k, std::string_view v) {
   else
     append_json_string(out, v);
   out += ',';
-}
-
-void time_field(std::string& out, std::string_view k, millis t) {
-  key(out, k);
-  if (t == 0) {
-    out += "null";
-  } else {
-    out += '"';
-    append_time(out, t);
-    out += '"';
-  }
-  out += ',';
-}
-
-void write_attr(std::string& out, const attr_value& v) {
-  if (auto* s = std::get_if<std::string>(&v))
-    append_json_string(out, *s);
-  else if (auto* d = std::get_if<double>(&v))
-    append_json_number(out, *d);
-  else
-    out += std::get<bool>(v) ? "true" : "false";
 }
 
 } // namespace
@@ -85,72 +65,196 @@ void append_json_number(std::string& out, double d) {
   out.append(buf, res.ptr);
 }
 
+namespace {
+
+// Writes a lead's JSON into memory sized beforehand by lead_json_bound():
+// no capacity check per piece. A GET's answer is mostly this (docs/PERFORMANCE.md).
+struct lead_writer {
+  char* p;
+
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p, s, N - 1);
+    p += N - 1;
+  }
+  void raw(std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  void str(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      raw(s.substr(run, i - run));
+      run = i + 1;
+      *p++ = '\\';
+      switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        default:
+          lit("u00");
+          *p++ = hex[(c >> 4) & 0xf];
+          *p++ = hex[c & 0xf];
+      }
+    }
+    raw(s.substr(run));
+    *p++ = '"';
+  }
+  // "key":"text", or "key":null when empty; with a trailing comma.
+  template <size_t N>
+  void text_field(const char (&quoted_key)[N], std::string_view v) {
+    lit(quoted_key);
+    if (v.empty())
+      lit("null");
+    else
+      str(v);
+    *p++ = ',';
+  }
+  void quoted_time(millis t) {
+    *p++ = '"';
+    p = write_time(p, t);
+    *p++ = '"';
+  }
+  template <size_t N>
+  void time_field(const char (&quoted_key)[N], millis t) {
+    lit(quoted_key);
+    if (t == 0)
+      lit("null");
+    else
+      quoted_time(t);
+    *p++ = ',';
+  }
+  void id(uint64_t v) {
+    static constexpr char hex[] = "0123456789abcdef";
+    *p++ = '"';
+    for (int i = 15; i >= 0; --i) {
+      p[i] = hex[v & 0xf];
+      v >>= 4;
+    }
+    p += 16;
+    *p++ = '"';
+  }
+  void uint(uint64_t v) {
+    p = std::to_chars(p, p + 20, v).ptr;
+  }
+  void attr(const attr_value& v) {
+    if (auto* s = std::get_if<std::string>(&v)) {
+      str(*s);
+    } else if (auto* d = std::get_if<double>(&v)) {
+      if (std::isfinite(*d))
+        p = std::to_chars(p, p + 32, *d).ptr;
+      else
+        lit("null");
+    } else if (std::get<bool>(v)) {
+      lit("true");
+    } else {
+      lit("false");
+    }
+  }
+};
+
+// At most 6 output bytes per input byte (\u00XX) plus the quotes.
+constexpr size_t quoted_bound(size_t n) {
+  return 6 * n + 2;
+}
+
+} // namespace
+
+// The fixed text of a lead's JSON (keys, punctuation, ids, times, the
+// status) is under 600 bytes; the rest is bounded per piece.
+size_t lead_json_bound(const lead& l) {
+  size_t n = 600 + quoted_bound(l.texts.heap_bytes()) + 8 * 2;
+  n += quoted_bound(symbol_name(l.source).size());
+  for (auto t : l.tags)
+    n += quoted_bound(symbol_name(t).size()) + 1;
+  for (auto& a : l.attributes) {
+    n += quoted_bound(symbol_name(a.key).size()) + 2;
+    auto* s = std::get_if<std::string>(&a.value);
+    n += s ? quoted_bound(s->size()) : 32;
+  }
+  for (auto& c : l.counters) // "type":{"count":N,"first_at":"...","last_at":"..."},
+    n += quoted_bound(symbol_name(c.type).size()) + 100;
+  return n;
+}
+
 void write_lead(std::string& out, const lead& l) {
-  out += "{\"id\":\"";
-  append_id(out, l.id);
-  out += "\",\"org_id\":\"";
-  append_id(out, l.org);
-  out += "\",";
-  text_field(out, "external_id", l.get(text::external_id));
-  text_field(out, "email", l.get(text::email));
-  text_field(out, "first_name", l.get(text::first_name));
-  text_field(out, "last_name", l.get(text::last_name));
-  text_field(out, "company", l.get(text::company));
-  text_field(out, "title", l.get(text::title));
-  text_field(out, "phone", l.get(text::phone));
-  key(out, "source");
+  // The lead's parts live in separate heap blocks, usually not in cache:
+  // start loading them all at once instead of one miss after another.
+  __builtin_prefetch(l.texts.heap_block());
+  __builtin_prefetch(l.tags.data());
+  __builtin_prefetch(l.attributes.data());
+  __builtin_prefetch(l.counters.data());
+  auto start = out.size();
+  out.resize(start + lead_json_bound(l));
+  lead_writer w{out.data() + start};
+  w.lit("{\"id\":");
+  w.id(l.id);
+  w.lit(",\"org_id\":");
+  w.id(l.org);
+  w.lit(",");
+  w.text_field("\"external_id\":", l.get(text::external_id));
+  w.text_field("\"email\":", l.get(text::email));
+  w.text_field("\"first_name\":", l.get(text::first_name));
+  w.text_field("\"last_name\":", l.get(text::last_name));
+  w.text_field("\"company\":", l.get(text::company));
+  w.text_field("\"title\":", l.get(text::title));
+  w.text_field("\"phone\":", l.get(text::phone));
+  w.lit("\"source\":");
   if (l.source == 0)
-    out += "null";
+    w.lit("null");
   else
-    append_json_string(out, symbol_name(l.source));
-  out += ",\"status\":\"";
-  out += to_string(l.status);
-  out += "\",";
-  text_field(out, "owner", l.get(text::owner));
-  out += "\"tags\":[";
+    w.str(symbol_name(l.source));
+  w.lit(",\"status\":\"");
+  w.raw(to_string(l.status));
+  w.lit("\",");
+  w.text_field("\"owner\":", l.get(text::owner));
+  w.lit("\"tags\":[");
   for (size_t i = 0; i < l.tags.size(); ++i) {
     if (i)
-      out += ',';
-    append_json_string(out, symbol_name(l.tags[i]));
+      *w.p++ = ',';
+    w.str(symbol_name(l.tags[i]));
   }
-  out += "],\"attributes\":{";
+  w.lit("],\"attributes\":{");
   for (size_t i = 0; i < l.attributes.size(); ++i) {
     if (i)
-      out += ',';
-    append_json_string(out, symbol_name(l.attributes[i].key));
-    out += ':';
-    write_attr(out, l.attributes[i].value);
+      *w.p++ = ',';
+    w.str(symbol_name(l.attributes[i].key));
+    *w.p++ = ':';
+    w.attr(l.attributes[i].value);
   }
-  out += "},";
-  time_field(out, "created_at", l.created_at);
-  time_field(out, "updated_at", l.updated_at);
-  time_field(out, "last_activity_at", l.last_activity_at);
-  out += "\"activity\":{\"events\":";
-  out += std::to_string(l.event_seq);
-  out += ",\"by_type\":{";
+  w.lit("},");
+  w.time_field("\"created_at\":", l.created_at);
+  w.time_field("\"updated_at\":", l.updated_at);
+  w.time_field("\"last_activity_at\":", l.last_activity_at);
+  w.lit("\"activity\":{\"events\":");
+  w.uint(l.event_seq);
+  w.lit(",\"by_type\":{");
   for (size_t i = 0; i < l.counters.size(); ++i) {
     auto& c = l.counters[i];
     if (i)
-      out += ',';
-    append_json_string(out, symbol_name(c.type));
-    out += ":{\"count\":";
-    out += std::to_string(c.count);
-    out += ',';
-    time_field(out, "first_at", c.first_at);
-    key(out, "last_at");
-    out += '"';
-    append_time(out, c.last_at);
-    out += "\"}";
+      *w.p++ = ',';
+    w.str(symbol_name(c.type));
+    w.lit(":{\"count\":");
+    w.uint(c.count);
+    *w.p++ = ',';
+    w.time_field("\"first_at\":", c.first_at);
+    w.lit("\"last_at\":");
+    w.quoted_time(c.last_at);
+    *w.p++ = '}';
   }
-  out += "}}}";
+  w.lit("}}}");
+  out.resize(static_cast<size_t>(w.p - out.data()));
 }
 
 std::string lead_json(const lead& l) {
   std::string out;
-  // Room for the fixed part, the text, and each counter, attribute and tag,
-  // so the string is allocated once.
-  out.reserve(448 + l.texts.heap_bytes() + 112 * l.counters.size() + 48 * l.attributes.size() +
-              24 * l.tags.size());
   write_lead(out, l);
   return out;
 }

@@ -21,6 +21,9 @@ void append_json_number(std::string& out, double d);
 void write_lead(std::string& out, const lead& l);
 std::string lead_json(const lead& l);
 
+/// An upper bound of the bytes write_lead appends (it sizes its buffer by it).
+size_t lead_json_bound(const lead& l);
+
 /// The stored form of one raw event: {"type","ts","properties"}.
 std::string event_record(const event_input& ev);
 

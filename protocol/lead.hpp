@@ -79,6 +79,11 @@ public:
   /// Bytes allocated on the heap.
   size_t heap_bytes() const;
 
+  /// The heap block (for prefetching), null when every field is empty.
+  const void* heap_block() const {
+    return block_.get();
+  }
+
 private:
   std::unique_ptr<char[]> block_; // null when every field is empty
 };

@@ -18,6 +18,11 @@ millis now_ms();
 std::string format_time(millis t);
 void append_time(std::string& out, millis t);
 
+/// Characters of a formatted time ("2026-01-31T12:00:00.000Z").
+inline constexpr size_t time_chars = 24;
+/// Writes the time at `buf` (time_chars bytes) and returns the end.
+char* write_time(char* buf, millis t);
+
 /// Parses RFC 3339 / ISO 8601 date-times: "2026-11-22T03:04:05Z",
 /// with optional fraction and a "Z" or "+hh:mm" offset, or a date alone
 /// ("2026-11-22", midnight UTC). nullopt when malformed or out of range.

@@ -2,6 +2,10 @@
 // same values (round trip through our own parser, which uses simdjson).
 #include <doctest/doctest.h>
 
+#include <simdjson.h>
+
+#include <array>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -50,4 +54,93 @@ TEST_CASE("any string survives a round trip through a lead's JSON") {
     REQUIRE(p.company.has_value());
     CHECK(p.company.value == company);
   }
+}
+
+namespace {
+
+// Every escape class, at every position, in every kind of string a lead holds.
+const std::string nasty = std::string{"\"q\\\n\r\t"} + std::string{"\x01\x1f\0", 3} + "é€/";
+
+lead full_lead(const std::string& text_value, size_t events) {
+  lead l;
+  l.id = 0x00ab00cd00ef0012ULL;
+  l.org = 0xfedcba9876543210ULL;
+  std::array<std::string_view, text_count> texts;
+  texts.fill(text_value);
+  texts[static_cast<size_t>(text::phone)] = {}; // an empty field reads as null
+  l.texts.assign(texts);
+  l.source = intern("src" + text_value);
+  l.status = lead_status::converted;
+  l.tags = {intern("t1" + text_value), intern("t2")};
+  l.attributes = {{intern("s" + text_value), text_value},
+                  {intern("n"), -12.5e-3},
+                  {intern("i"), 1e21},
+                  {intern("nan"), std::numeric_limits<double>::quiet_NaN()},
+                  {intern("yes"), true},
+                  {intern("no"), false}};
+  l.created_at = 1795000000123;
+  l.updated_at = 0; // never: null
+  for (size_t i = 0; i < events; ++i)
+    record_event(l, {"type" + std::to_string(i % 7) + text_value,
+                     static_cast<millis>(1795000000000 + i * 86'400'000), "{}"});
+  return l;
+}
+
+std::string str(simdjson::dom::element e) {
+  return std::string{std::string_view{e.get_string()}};
+}
+
+} // namespace
+
+TEST_CASE("a lead's JSON carries every field, escaped, and stays within its size bound") {
+  for (const std::string& text_value : {std::string{"plain"}, nasty, std::string(255, '\x01')}) {
+    CAPTURE(text_value.size());
+    auto l = full_lead(text_value, 30);
+    std::string out = "prefix:"; // write_lead appends
+    write_lead(out, l);
+    REQUIRE(out.rfind("prefix:", 0) == 0);
+    auto json = out.substr(7);
+    CHECK(json.size() <= lead_json_bound(l));
+    CHECK(lead_json(l) == json);
+
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE_MESSAGE(parser.parse(json).get(doc) == simdjson::SUCCESS, json);
+    CHECK(str(doc["id"]) == "00ab00cd00ef0012");
+    CHECK(str(doc["org_id"]) == "fedcba9876543210");
+    for (auto k : {"external_id", "email", "first_name", "last_name", "company", "title", "owner"})
+      CHECK(str(doc[k]) == text_value);
+    CHECK(doc["phone"].is_null());
+    CHECK(str(doc["source"]) == "src" + text_value);
+    CHECK(str(doc["status"]) == "converted");
+    auto tags = doc["tags"].get_array().value();
+    REQUIRE(tags.size() == 2);
+    CHECK(str(tags.at(0)) == "t1" + text_value);
+    auto attrs = doc["attributes"];
+    CHECK(str(attrs["s" + text_value]) == text_value);
+    CHECK(double(attrs["n"]) == -12.5e-3);
+    CHECK(double(attrs["i"]) == 1e21);
+    CHECK(attrs["nan"].is_null());
+    CHECK(bool(attrs["yes"]) == true);
+    CHECK(bool(attrs["no"]) == false);
+    CHECK(str(doc["created_at"]) == "2026-11-18T11:06:40.123Z");
+    CHECK(doc["updated_at"].is_null());
+    CHECK(int64_t(doc["activity"]["events"]) == 30);
+    auto by_type = doc["activity"]["by_type"].get_object().value();
+    CHECK(by_type.size() == 7);
+    auto t0 = by_type["type0" + text_value];
+    CHECK(int64_t(t0["count"]) == 5); // events 0, 7, 14, 21, 28
+    CHECK(str(t0["first_at"]) == "2026-11-18T11:06:40.000Z");
+    CHECK(str(t0["last_at"]) == "2026-12-16T11:06:40.000Z");
+  }
+}
+
+TEST_CASE("an empty lead writes nulls and empty collections") {
+  lead l;
+  auto json = lead_json(l);
+  CHECK(json.size() <= lead_json_bound(l));
+  CHECK(json.find("\"email\":null") != std::string::npos);
+  CHECK(json.find("\"source\":null") != std::string::npos);
+  CHECK(json.find("\"tags\":[],\"attributes\":{}") != std::string::npos);
+  CHECK(json.find("\"activity\":{\"events\":0,\"by_type\":{}}}") != std::string::npos);
 }

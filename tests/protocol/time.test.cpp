@@ -30,3 +30,15 @@ TEST_CASE("format and parse round-trip") {
   for (millis t : {0LL, 1LL, 999LL, 1795000000123LL, 4102444799999LL})
     CHECK(parse_time(format_time(t)) == t);
 }
+
+TEST_CASE("every day of a decade formats right, in any order (the date cache never serves a stale day)") {
+  constexpr millis day = 86'400'000;
+  millis start = *parse_time("2020-01-01T00:00:00Z");
+  // Forward, backward and 64 days apart (the same cache slot), with a time of day.
+  for (int pass = 0; pass < 3; ++pass)
+    for (int i = 0; i < 3660; ++i) {
+      int d = pass == 0 ? i : pass == 1 ? 3659 - i : (i * 64) % 3660;
+      millis t = start + d * day + 12'345'678;
+      CHECK(parse_time(format_time(t)) == t);
+    }
+}
