@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake ninja-build ccache pkg-config python3
           libcaf-dev libboost-dev libsimdjson-dev libmimalloc-dev librocksdb-dev
-          libspdlog-dev doctest-dev libssl-dev)
+          libspdlog-dev doctest-dev libssl-dev libabsl-dev)
 BUILD_DIR=${HOTLEAD_BUILD_DIR:-build}
 JOBS=${HOTLEAD_JOBS:-2}
 
