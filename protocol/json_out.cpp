@@ -81,9 +81,38 @@ struct lead_writer {
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   }
+  // Most strings need no escape: copy them whole and check 8 bytes at a
+  // time; only a string with something to escape takes the byte loop.
   void str(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
     *p++ = '"';
+    if (!needs_escape(s))
+      raw(s);
+    else
+      escaped(s);
+    *p++ = '"';
+  }
+  static bool needs_escape(std::string_view s) {
+    constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    auto special = [](uint64_t x) { // any byte < 0x20, '"' or '\\' (exact for existence)
+      auto zero = [](uint64_t v) { return (v - ones) & ~v & high; };
+      return (((x - 0x20 * ones) & ~x & high) | zero(x ^ (0x22 * ones)) |
+              zero(x ^ (0x5c * ones))) != 0;
+    };
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      if (special(x))
+        return true;
+    }
+    if (i == s.size())
+      return false;
+    uint64_t x = 0x6161616161616161ULL; // the tail, padded with 'a'
+    std::memcpy(&x, s.data() + i, s.size() - i);
+    return special(x);
+  }
+  void escaped(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
     size_t run = 0;
     for (size_t i = 0; i < s.size(); ++i) {
       auto c = static_cast<unsigned char>(s[i]);
@@ -105,7 +134,6 @@ struct lead_writer {
       }
     }
     raw(s.substr(run));
-    *p++ = '"';
   }
   // "key":"text", or "key":null when empty; with a trailing comma.
   template <size_t N>

@@ -144,3 +144,19 @@ TEST_CASE("an empty lead writes nulls and empty collections") {
   CHECK(json.find("\"tags\":[],\"attributes\":{}") != std::string::npos);
   CHECK(json.find("\"activity\":{\"events\":0,\"by_type\":{}}}") != std::string::npos);
 }
+
+TEST_CASE("an escape is found at any position of a text, whatever its length") {
+  simdjson::dom::parser parser;
+  for (size_t len = 1; len <= 19; ++len)
+    for (size_t pos = 0; pos < len; ++pos)
+      for (char c : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '~'}) {
+        std::string text(len, 'x');
+        text[pos] = c;
+        lead l;
+        l.texts.set(text::company, text);
+        auto json = lead_json(l);
+        simdjson::dom::element doc;
+        REQUIRE_MESSAGE(parser.parse(json).get(doc) == simdjson::SUCCESS, json);
+        CHECK(str(doc["company"]) == text);
+      }
+}
