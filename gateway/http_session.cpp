@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <ctime>
 
 #include "gateway/context.hpp"
 #include "gateway/problem.hpp"
@@ -33,13 +34,28 @@ void http_session::run() {
 
 // -- timeouts -----------------------------------------------------------------------
 
+namespace {
+
+// CLOCK_MONOTONIC_COARSE is steady_clock's clock (CLOCK_MONOTONIC) at the
+// last tick (a few ms behind), read without the TSC: cheap enough to stamp
+// every phase. A deadline from it is at most a tick early; the timer
+// itself checks against the precise clock.
+std::chrono::steady_clock::time_point coarse_now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::steady_clock::time_point{std::chrono::seconds{ts.tv_sec} +
+                                               std::chrono::nanoseconds{ts.tv_nsec}};
+}
+
+} // namespace
+
 void http_session::enter(phase p, std::optional<std::chrono::milliseconds> timeout) {
   phase_ = p;
   if (!timeout) {
     deadline_ = clock::time_point::max();
     return;
   }
-  deadline_ = clock::now() + *timeout;
+  deadline_ = coarse_now() + *timeout;
   // A later deadline is picked up when the armed timer fires; only an
   // earlier one (a shorter timeout than the last) needs the timer moved.
   if (deadline_ < timer_at_)

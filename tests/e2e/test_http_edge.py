@@ -177,6 +177,29 @@ class EdgeTest(harness.ServerTestCase):
         # Normal clients are still served.
         self.assertEqual(srv.request("GET", "/healthz")[0], 200)
 
+    def test_a_busy_keep_alive_connection_stays_open_and_an_idle_one_closes(self):
+        # One timer per connection, re-armed only when it fires: a connection
+        # that keeps sending requests must outlive many header timeouts, and
+        # closes one timeout after it goes quiet.
+        srv = harness.start_server(self, extra_args=["--set", "server.header_timeout=300ms"])
+        s = srv.raw_socket(timeout=5)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < 1.5:  # five timeouts' worth of steady use
+            s.sendall(raw_request_bytes("GET", "/healthz"))
+            r = read_raw_response(f)
+            self.assertIsNotNone(r, "a busy connection was closed after %d requests" % n)
+            self.assertEqual(r.status, 200)
+            idle_since = time.monotonic()
+            n += 1
+            time.sleep(0.1)
+        self.assertEqual(f.read(1), b"", "an idle connection was not closed")
+        closed_after = time.monotonic() - idle_since
+        self.assertGreater(closed_after, 0.25)  # the timeout, less the coarse clock's tick
+        self.assertLess(closed_after, 2.0)
+
     def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(self):
         srv = harness.start_server(self, extra_args=["--set", "server.body_timeout=500ms"])
         org, key = srv.org_with_key("admin")
