@@ -27,34 +27,6 @@ void text_field(std::string& out, std::string_view k, std::string_view v) {
 
 } // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  // Hot (a lead's JSON holds ~30 strings): copy runs of plain characters in
-  // one append, escape the rest one by one.
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += hex[(c >> 4) & 0xf];
-        out += hex[c & 0xf];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 void append_json_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
     out += "null";
@@ -67,9 +39,10 @@ void append_json_number(std::string& out, double d) {
 
 namespace {
 
-// Writes a lead's JSON into memory sized beforehand by lead_json_bound():
-// no capacity check per piece. A GET's answer is mostly this (docs/PERFORMANCE.md).
-struct lead_writer {
+// Writes JSON into memory sized beforehand (lead_json_bound(), quoted_bound()):
+// no capacity check per piece. A GET's answer is mostly a lead written by it
+// (docs/PERFORMANCE.md).
+struct json_writer {
   char* p;
 
   template <size_t N>
@@ -195,6 +168,14 @@ constexpr size_t quoted_bound(size_t n) {
 
 } // namespace
 
+void append_json_string(std::string& out, std::string_view s) {
+  auto start = out.size();
+  out.resize(start + quoted_bound(s.size()));
+  json_writer w{out.data() + start};
+  w.str(s);
+  out.resize(static_cast<size_t>(w.p - out.data()));
+}
+
 // The fixed text of a lead's JSON (keys, punctuation, ids, times, the
 // status) is under 600 bytes; the rest is bounded per piece.
 size_t lead_json_bound(const lead& l) {
@@ -221,7 +202,7 @@ void write_lead(std::string& out, const lead& l) {
   __builtin_prefetch(l.counters.data());
   auto start = out.size();
   out.resize(start + lead_json_bound(l));
-  lead_writer w{out.data() + start};
+  json_writer w{out.data() + start};
   w.lit("{\"id\":");
   w.id(l.id);
   w.lit(",\"org_id\":");
