@@ -39,6 +39,28 @@ void append_json_number(std::string& out, double d) {
 
 namespace {
 
+// Whether a JSON string of `s` needs an escape: 8 bytes at a time.
+bool needs_escape(std::string_view s) {
+  constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  auto special = [](uint64_t x) { // any byte < 0x20, '"' or '\\' (exact for existence)
+    auto zero = [](uint64_t v) { return (v - ones) & ~v & high; };
+    return (((x - 0x20 * ones) & ~x & high) | zero(x ^ (0x22 * ones)) |
+            zero(x ^ (0x5c * ones))) != 0;
+  };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (special(x))
+      return true;
+  }
+  if (i == s.size())
+    return false;
+  uint64_t x = 0x6161616161616161ULL; // the tail, padded with 'a'
+  std::memcpy(&x, s.data() + i, s.size() - i);
+  return special(x);
+}
+
 // Writes JSON into memory sized beforehand (lead_json_bound(), quoted_bound()):
 // no capacity check per piece. A GET's answer is mostly a lead written by it
 // (docs/PERFORMANCE.md).
@@ -63,26 +85,6 @@ struct json_writer {
     else
       escaped(s);
     *p++ = '"';
-  }
-  static bool needs_escape(std::string_view s) {
-    constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    auto special = [](uint64_t x) { // any byte < 0x20, '"' or '\\' (exact for existence)
-      auto zero = [](uint64_t v) { return (v - ones) & ~v & high; };
-      return (((x - 0x20 * ones) & ~x & high) | zero(x ^ (0x22 * ones)) |
-              zero(x ^ (0x5c * ones))) != 0;
-    };
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t x;
-      std::memcpy(&x, s.data() + i, 8);
-      if (special(x))
-        return true;
-    }
-    if (i == s.size())
-      return false;
-    uint64_t x = 0x6161616161616161ULL; // the tail, padded with 'a'
-    std::memcpy(&x, s.data() + i, s.size() - i);
-    return special(x);
   }
   void escaped(std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -166,6 +168,13 @@ constexpr size_t quoted_bound(size_t n) {
   return 6 * n + 2;
 }
 
+// The exact size of `s` quoted when it needs no escape (the common case,
+// checked fast), the bound otherwise: a tight bound means a smaller buffer
+// to allocate and clear.
+size_t quoted_size_bound(std::string_view s) {
+  return needs_escape(s) ? quoted_bound(s.size()) : s.size() + 2;
+}
+
 } // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -179,17 +188,19 @@ void append_json_string(std::string& out, std::string_view s) {
 // The fixed text of a lead's JSON (keys, punctuation, ids, times, the
 // status) is under 600 bytes; the rest is bounded per piece.
 size_t lead_json_bound(const lead& l) {
-  size_t n = 600 + quoted_bound(l.texts.heap_bytes()) + 8 * 2;
-  n += quoted_bound(symbol_name(l.source).size());
+  size_t n = 600;
+  for (size_t i = 0; i < text_count; ++i)
+    n += quoted_size_bound(l.get(static_cast<text>(i)));
+  n += quoted_size_bound(symbol_name(l.source));
   for (auto t : l.tags)
-    n += quoted_bound(symbol_name(t).size()) + 1;
+    n += quoted_size_bound(symbol_name(t)) + 1;
   for (auto& a : l.attributes) {
-    n += quoted_bound(symbol_name(a.key).size()) + 2;
+    n += quoted_size_bound(symbol_name(a.key)) + 2;
     auto* s = std::get_if<std::string>(&a.value);
-    n += s ? quoted_bound(s->size()) : 32;
+    n += s ? quoted_size_bound(*s) : 32;
   }
   for (auto& c : l.counters) // "type":{"count":N,"first_at":"...","last_at":"..."},
-    n += quoted_bound(symbol_name(c.type).size()) + 100;
+    n += quoted_size_bound(symbol_name(c.type)) + 100;
   return n;
 }
 
