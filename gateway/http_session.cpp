@@ -85,7 +85,7 @@ void http_session::on_timer() {
   beast::error_code ignored;
   switch (phase_) {
     case phase::body:
-      // Cancel the read; on_body answers 400 on a socket that still works.
+      // Cancel the read; on_read answers 400 on a socket that still works.
       body_timed_out_ = true;
       socket_.cancel(ignored);
       break;

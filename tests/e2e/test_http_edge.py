@@ -59,6 +59,33 @@ class EdgeTest(harness.ServerTestCase):
         after = metric_values(r.read().decode(), "hotlead_connections_total")[""]
         self.assertEqual(after, before, "the requests used more than one connection")
 
+    def test_a_request_arriving_in_pieces_with_a_chunked_body_is_served(self):
+        # The edge's read loop: a head split mid-line, a chunked body whose
+        # chunks come in separate packets, then a second request on the
+        # same connection.
+        body = json.dumps({"email": "chunks@example.com", "company": "Chunky & Sons"}).encode()
+        head = ("POST /v1/leads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                % self.key).encode()
+        pieces = [head[:7], head[7:40], head[40:]]
+        for part in (body[:10], body[10:25], body[25:]):
+            pieces.append(b"%x\r\n%s\r\n" % (len(part), part))
+        pieces.append(b"0\r\n\r\n")
+        s = self.srv.raw_socket()
+        self.addCleanup(s.close)
+        for p in pieces:
+            s.sendall(p)
+            time.sleep(0.02)
+        reader = s.makefile("rb")
+        res = read_raw_response(reader)
+        self.assertEqual(res.status, 201, res.body)
+        lead = res.json()
+        self.assertEqual((lead["email"], lead["company"]), ("chunks@example.com", "Chunky & Sons"))
+        s.sendall(raw_request_bytes("GET", "/v1/leads/" + lead["id"], headers=self.auth({})))
+        again = read_raw_response(reader)
+        self.assertEqual(again.status, 200)
+        self.assertEqual(again.json()["company"], "Chunky & Sons")
+
     def test_pipelined_requests_are_answered_in_order(self):
         body = json.dumps({"first_name": "piped"}).encode()
         data = (raw_request_bytes("GET", "/healthz", headers={"X-Request-Id": "r1"}) +
