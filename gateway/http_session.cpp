@@ -129,6 +129,8 @@ void http_session::parse() {
       return;
     if (parser_->is_done())
       return on_request();
+    if (used == 0)
+      break; // no progress without an error: wait for more bytes rather than spin
   }
   // As Beast's readers size it: what the buffer has room for, 512 B to 64 KiB.
   auto room = buffer_.capacity() - buffer_.size();
