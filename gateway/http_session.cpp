@@ -106,7 +106,6 @@ void http_session::do_read() {
   parser_.emplace(req_);
   parser_->header_limit(16 * 1024);
   parser_->body_limit(env_.cfg.max_body_bytes);
-  header_checked_ = false;
   body_timed_out_ = false;
   enter(phase::header, env_.cfg.header_timeout);
   parse();
@@ -125,10 +124,12 @@ void http_session::parse() {
       break;
     if (ec)
       return on_parse_error(ec);
-    if (!header_checked_ && parser_->is_header_done() && !on_header())
-      return;
     if (parser_->is_done())
       return on_request();
+    // A Content-Length over the limit is already a body_limit error (Beast
+    // checks it with the header); a body that follows gets its own timeout.
+    if (phase_ == phase::header && parser_->is_header_done())
+      enter(phase::body, env_.cfg.body_timeout);
     if (used == 0)
       break; // no progress without an error: wait for more bytes rather than spin
   }
@@ -156,23 +157,6 @@ void http_session::on_read(beast::error_code ec, std::size_t n) {
   if (ec)
     return do_close(); // closed by the client, reset, or timed out in another phase
   parse();
-}
-
-bool http_session::on_header() {
-  header_checked_ = true;
-  auto len = parser_->content_length();
-  if (len && *len > env_.cfg.max_body_bytes) {
-    reply_and_close(problem_reply(
-      {errc::body_too_large, "request body of " + std::to_string(*len) +
-                               " bytes is over the limit of " +
-                               std::to_string(env_.cfg.max_body_bytes) +
-                               " (server.max_body_bytes); split it into smaller requests"},
-      {}));
-    return false;
-  }
-  if (!parser_->is_done()) // a body follows, within its own timeout
-    enter(phase::body, env_.cfg.body_timeout);
-  return true;
 }
 
 void http_session::on_parse_error(beast::error_code ec) {

@@ -47,7 +47,6 @@ private:
   void do_read();
   void parse();
   void on_read(boost::beast::error_code ec, std::size_t n);
-  bool on_header(); // false when it answered (and closes)
   void on_parse_error(boost::beast::error_code ec);
   void on_request();
   void on_reply(http_reply r);
@@ -68,7 +67,6 @@ private:
   clock::time_point deadline_ = clock::time_point::max();
   clock::time_point timer_at_ = clock::time_point::max(); // when the timer fires next
   phase phase_ = phase::header;
-  bool header_checked_ = false;
   bool body_timed_out_ = false;
   boost::beast::flat_buffer buffer_;
   http_request req_; // filled by parser_

@@ -39,13 +39,17 @@ std::string random_hex(size_t n_bytes) {
   return out;
 }
 
-void append_id(std::string& out, uint64_t id) {
-  char buf[16];
+char* write_id(char* buf, uint64_t id) {
   for (int i = 15; i >= 0; --i) {
     buf[i] = hex_digits[id & 0xf];
     id >>= 4;
   }
-  out.append(buf, 16);
+  return buf + id_chars;
+}
+
+void append_id(std::string& out, uint64_t id) {
+  char buf[id_chars];
+  out.append(buf, write_id(buf, id));
 }
 
 std::string id_to_hex(uint64_t id) {

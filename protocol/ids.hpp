@@ -19,6 +19,11 @@ std::string random_hex(size_t n_bytes);
 std::string id_to_hex(uint64_t id);
 void append_id(std::string& out, uint64_t id);
 
+/// Characters of an id as hex.
+inline constexpr size_t id_chars = 16;
+/// Writes the id at `buf` (id_chars bytes) and returns the end.
+char* write_id(char* buf, uint64_t id);
+
 /// Exactly 16 hex digits (either case), non-zero; otherwise nullopt.
 std::optional<uint64_t> parse_id(std::string_view text);
 

@@ -25,20 +25,6 @@ void text_field(std::string& out, std::string_view k, std::string_view v) {
   out += ',';
 }
 
-} // namespace
-
-void append_json_number(std::string& out, double d) {
-  if (!std::isfinite(d)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, res.ptr);
-}
-
-namespace {
-
 // Whether a JSON string of `s` needs an escape: 8 bytes at a time.
 bool needs_escape(std::string_view s) {
   constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
@@ -135,26 +121,25 @@ struct json_writer {
     *p++ = ',';
   }
   void id(uint64_t v) {
-    static constexpr char hex[] = "0123456789abcdef";
     *p++ = '"';
-    for (int i = 15; i >= 0; --i) {
-      p[i] = hex[v & 0xf];
-      v >>= 4;
-    }
-    p += 16;
+    p = write_id(p, v);
     *p++ = '"';
   }
   void uint(uint64_t v) {
     p = std::to_chars(p, p + 20, v).ptr;
   }
+  // Shortest round-trip form; null for NaN and infinities. At most 32 bytes.
+  void number(double d) {
+    if (std::isfinite(d))
+      p = std::to_chars(p, p + 32, d).ptr;
+    else
+      lit("null");
+  }
   void attr(const attr_value& v) {
     if (auto* s = std::get_if<std::string>(&v)) {
       str(*s);
     } else if (auto* d = std::get_if<double>(&v)) {
-      if (std::isfinite(*d))
-        p = std::to_chars(p, p + 32, *d).ptr;
-      else
-        lit("null");
+      number(*d);
     } else if (std::get<bool>(v)) {
       lit("true");
     } else {
@@ -185,6 +170,13 @@ void append_json_string(std::string& out, std::string_view s) {
   out.resize(static_cast<size_t>(w.p - out.data()));
 }
 
+void append_json_number(std::string& out, double d) {
+  char buf[32];
+  json_writer w{buf};
+  w.number(d);
+  out.append(buf, w.p);
+}
+
 // The fixed text of a lead's JSON (keys, punctuation, ids, times, the
 // status) is under 600 bytes; the rest is bounded per piece.
 size_t lead_json_bound(const lead& l) {
@@ -206,7 +198,8 @@ size_t lead_json_bound(const lead& l) {
 
 void write_lead(std::string& out, const lead& l) {
   // The lead's parts live in separate heap blocks, usually not in cache:
-  // start loading them all at once instead of one miss after another.
+  // start loading them all at once instead of one miss after another
+  // (9.5 vs 10.2 us of server CPU per GET in 8 alternating pairs).
   __builtin_prefetch(l.texts.heap_block());
   __builtin_prefetch(l.tags.data());
   __builtin_prefetch(l.attributes.data());
