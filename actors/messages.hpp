@@ -22,6 +22,8 @@
 namespace hotlead::msg {
 
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
+/// Shard → itself: rewrite the records of leads with an event tail.
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 enum class upsert_mode : uint8_t { none, email, external_id };
 

@@ -104,6 +104,27 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     });
   for (auto& b : builders)
     b.join();
+  // Leads whose record is behind their events: replay the tails.
+  uint64_t tail_leads = 0, tail_events = 0;
+  std::optional<problem> tail_err;
+  if (auto e = db_.scan_tails([&](uint64_t id) {
+        auto& init = *inits[router::shard_index(id, n)];
+        auto& leads = init.table->leads();
+        auto i = leads.find(id);
+        if (i == leads.end() || tail_err)
+          return; // no such lead: nothing to replay
+        auto seq = i->second.event_seq;
+        if ((tail_err = db_.replay_tail(i->second)))
+          return;
+        ++tail_leads;
+        tail_events += i->second.event_seq - seq;
+        init.tails.push_back(id);
+      }))
+    return e;
+  if (tail_err)
+    return tail_err;
+  report.tail_leads = tail_leads;
+  report.tail_events = tail_events;
   std::vector<caf::actor> shards;
   std::vector<std::shared_ptr<const lead_table>> tables;
   for (size_t s = 0; s < n; ++s) {
@@ -114,6 +135,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     init.stats = stats_.get();
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;
+    init.sweep_interval = opts_.sweep_interval;
     stats_->leads[s] = static_cast<int64_t>(init.table->leads().size());
     tables.push_back(init.table);
     shards.push_back(spawn_shard(sys_, inits[s]));

@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -27,10 +28,14 @@ struct node_options {
   limits lim;
   uint64_t max_events_per_lead = 1000;
   size_t recovery_threads = 2;
+  // How often shards rewrite the records of leads that have newer events
+  // (shard_actor.cpp, "Lead records and their event tails").
+  std::chrono::milliseconds sweep_interval{2000};
 };
 
 struct recovery_report {
   uint64_t leads = 0, orgs = 0, keys = 0;
+  uint64_t tail_leads = 0, tail_events = 0; // events replayed onto their lead records
   double seconds = 0;
 };
 

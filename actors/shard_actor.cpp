@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <utility>
 
@@ -23,7 +24,19 @@ struct pending_write {
   caf::response_promise promise;
   caf::message reply;
   std::vector<uint64_t> leads; // changed in memory by this write
+  bool sweep = false;          // a chunk of lead records rewritten by the sweep
 };
+
+// Lead records and their event tails. An event writes its event record, not
+// the whole lead: the lead record is rewritten once its tail reaches
+// max_tail_events (in the same batch as that event) or by the sweep, which
+// rewrites every lead with a tail each sweep_interval (2 s), sweep_chunk leads
+// per commit. While a lead has a tail its 'D' marker is stored (keys.hpp), and
+// start-up replays the tail (store::replay_tail). So a lead's memory state is
+// always the stored record plus its stored tail, and an event costs one
+// small record instead of the ~600-byte lead (docs/PERFORMANCE.md).
+constexpr uint64_t max_tail_events = 32;
+constexpr size_t sweep_chunk = 256;
 
 // Commit results on their way from the journal thread to the shard. The
 // journal reports every write; only the first report after the shard last
@@ -41,6 +54,9 @@ struct shard_state {
   std::shared_ptr<lead_table> table;
   std::unordered_map<uint64_t, pending_write> pending;
   uint64_t next_token = 1;
+  std::vector<uint64_t> tails;    // leads that got a tail since the last sweep (may repeat)
+  std::vector<uint64_t> sweeping; // the sweep in progress, and how far it got
+  size_t sweep_pos = 0;
   static inline const char* name = "shard";
 };
 
@@ -63,12 +79,10 @@ void count_leads(self_ptr self, int64_t delta) {
   self->state.cfg->stats->leads[self->state.cfg->index] += delta;
 }
 
-// Hands `ops` to the journal; the promise is kept with `reply` once durable.
-caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
-                                    caf::message reply, std::vector<uint64_t> leads) {
+// Hands `ops` to the journal; `pw` is settled once they are durable.
+void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw) {
   auto token = self->state.next_token++;
-  auto rp = self->make_response_promise();
-  self->state.pending.emplace(token, pending_write{rp, std::move(reply), std::move(leads)});
+  self->state.pending.emplace(token, std::move(pw));
   caf::actor me = caf::actor_cast<caf::actor>(self);
   self->state.cfg->jr->append(std::move(ops), [me, token, inbox = self->state.inbox](
                                                 const std::optional<problem>& err) {
@@ -81,6 +95,13 @@ caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
     if (wake)
       caf::anon_send(me, msg::committed_atom::value);
   });
+}
+
+// Hands `ops` to the journal; the promise is kept with `reply` once durable.
+caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
+                                    caf::message reply, std::vector<uint64_t> leads) {
+  auto rp = self->make_response_promise();
+  journal_append(self, std::move(ops), pending_write{rp, std::move(reply), std::move(leads)});
   return rp;
 }
 
@@ -91,9 +112,62 @@ write_op put_lead(const lead& l) {
   return op;
 }
 
+// The lead record, written now: its tail (if any) is no longer needed.
+void put_record(lead& l, std::vector<write_op>& ops) {
+  ops.push_back(put_lead(l));
+  if (l.unsaved_events > 0)
+    ops.push_back({write_op::del, keys::tail(l.id), {}});
+  l.unsaved_events = 0;
+}
+
+uint64_t tail_limit(self_ptr self) {
+  return std::clamp<uint64_t>(self->state.cfg->max_events_per_lead, 1, max_tail_events);
+}
+
+// After a message recorded events on `l`, which had `before` unsaved events:
+// the lead record is rewritten once the tail is long enough (the oldest
+// events kept must include the whole tail), else a new tail is marked.
+void settle(self_ptr self, lead& l, uint16_t before, std::vector<write_op>& ops) {
+  if (l.unsaved_events >= tail_limit(self)) {
+    ops.push_back(put_lead(l));
+    if (before > 0)
+      ops.push_back({write_op::del, keys::tail(l.id), {}});
+    l.unsaved_events = 0;
+  } else if (before == 0 && l.unsaved_events > 0) {
+    ops.push_back({write_op::put, keys::tail(l.id), {}});
+    self->state.tails.push_back(l.id);
+  }
+}
+
+// Rewrites the next sweep_chunk leads of the sweep that still have a tail;
+// the next chunk follows when this one is committed.
+void sweep_step(self_ptr self) {
+  auto& st = self->state;
+  auto& leads = st.table->leads();
+  std::vector<write_op> ops;
+  size_t n = 0;
+  while (st.sweep_pos < st.sweeping.size() && n < sweep_chunk) {
+    auto i = leads.find(st.sweeping[st.sweep_pos++]);
+    if (i == leads.end() || i->second.unsaved_events == 0)
+      continue;
+    put_record(i->second, ops);
+    ++n;
+  }
+  if (ops.empty()) {
+    st.sweeping.clear();
+    st.sweep_pos = 0;
+    return;
+  }
+  pending_write pw;
+  pw.sweep = true;
+  journal_append(self, std::move(ops), std::move(pw));
+}
+
 // Records the event and appends its journal writes to `ops`.
 void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>& ops) {
   record_event(l, ev);
+  if (l.unsaved_events < UINT16_MAX)
+    ++l.unsaved_events;
   auto seq = l.event_seq - 1;
   ops.push_back({write_op::put, keys::event(l.id, seq), event_record(ev)});
   auto keep = self->state.cfg->max_events_per_lead;
@@ -108,12 +182,14 @@ void record(self_ptr self, lead& l, const event_input& ev, std::vector<write_op>
 void roll_back(self_ptr self, const std::vector<uint64_t>& ids) {
   auto& leads = self->state.table->leads();
   for (auto id : ids) {
-    auto stored = self->state.cfg->db->get_lead(id);
+    auto stored = self->state.cfg->db->get_lead(id); // with its tail replayed
     auto w = self->state.table->write_lock();
     auto i = leads.find(id);
     if (stored) {
       if (i == leads.end())
         count_leads(self, 1);
+      if (stored->unsaved_events > 0)
+        self->state.tails.push_back(id);
       leads[id] = std::move(*stored);
     } else if (i != leads.end()) {
       leads.erase(i);
@@ -177,8 +253,10 @@ namespace {
 caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                           std::shared_ptr<shard_init> init) {
   self->state.table = init->table;
+  self->state.tails = std::move(init->tails);
   self->state.cfg = std::move(init);
   self->set_default_handler(caf::drop);
+  self->delayed_send(self, self->state.cfg->sweep_interval, msg::sweep_atom::value);
   return {
     [=](const msg::get_lead& m) -> caf::result<std::string> {
       auto* l = find(self, m.org, m.id);
@@ -222,7 +300,9 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       }
       l->updated_at = std::max(m.now, l->updated_at);
       w.body = lead_json(*l);
-      return journal_write(self, {put_lead(*l)}, caf::make_message(std::move(w)), {m.id});
+      std::vector<write_op> ops;
+      put_record(*l, ops);
+      return journal_write(self, std::move(ops), caf::make_message(std::move(w)), {m.id});
     },
     [=](const msg::remove_lead& m) -> caf::result<msg::lead_written> {
       auto* l = find(self, m.org, m.id);
@@ -232,7 +312,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                           {}, {}, m.id};
       std::vector<write_op> ops{{write_op::del, keys::lead(m.id), {}},
                                 {write_op::del_range, keys::event(m.id, 0),
-                                 keys::events_end(m.id)}};
+                                 keys::events_end(m.id)},
+                                {write_op::del, keys::tail(m.id), {}}};
       {
         auto w = self->state.table->write_lock();
         self->state.table->leads().erase(m.id);
@@ -246,16 +327,17 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
         return no_lead(m.id);
       std::vector<write_op> ops;
       ops.reserve(3);
+      auto before = l->unsaved_events;
       auto w = self->state.table->write_lock();
       record(self, *l, m.event, ops);
-      ops.push_back(put_lead(*l));
+      settle(self, *l, before, ops);
       return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
                            {m.id});
     },
     [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
       msg::batch_outcome out;
       std::vector<write_op> ops;
-      std::vector<const lead*> touched;
+      std::vector<std::pair<lead*, uint16_t>> touched; // with unsaved events before
       auto w = self->state.table->write_lock();
       for (size_t i = 0; i < m.ids.size(); ++i) {
         auto* l = find(self, m.org, m.ids[i]);
@@ -264,22 +346,32 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                   problem{errc::not_found, "no lead with id " + id_to_hex(m.ids[i])});
           continue;
         }
+        if (std::find_if(touched.begin(), touched.end(),
+                         [l](auto& t) { return t.first == l; }) == touched.end())
+          touched.emplace_back(l, l->unsaved_events);
         record(self, *l, m.events[i], ops);
-        if (std::find(touched.begin(), touched.end(), l) == touched.end())
-          touched.push_back(l);
         ++out.accepted;
       }
       if (ops.empty())
         return out;
       std::vector<uint64_t> ids;
-      for (auto* l : touched) {
-        ops.push_back(put_lead(*l));
+      for (auto [l, before] : touched) {
+        settle(self, *l, before, ops);
         ids.push_back(l->id);
       }
       return journal_write(self, std::move(ops), caf::make_message(std::move(out)),
                            std::move(ids));
     },
     [=](const msg::list_leads& m) -> msg::list_page { return list(self, m.query); },
+    [=](msg::sweep_atom) {
+      self->delayed_send(self, self->state.cfg->sweep_interval, msg::sweep_atom::value);
+      auto& st = self->state;
+      if (!st.sweeping.empty() || st.tails.empty())
+        return; // the last sweep is still going, or nothing to do
+      st.sweeping.swap(st.tails);
+      st.sweep_pos = 0;
+      sweep_step(self);
+    },
     [=](msg::committed_atom) {
       std::vector<std::pair<uint64_t, std::optional<problem>>> done;
       {
@@ -294,7 +386,14 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
           continue;
         auto pw = std::move(i->second);
         self->state.pending.erase(i);
-        if (err) {
+        if (pw.sweep) {
+          if (err) { // the journal refuses writes now; recovery replays the tails
+            self->state.sweeping.clear();
+            self->state.sweep_pos = 0;
+          } else {
+            sweep_step(self);
+          }
+        } else if (err) {
           roll_back(self, pw.leads);
           pw.promise.deliver(make_error(*err));
         } else {

@@ -8,8 +8,10 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "actors/lead_table.hpp"
 #include "protocol/limits.hpp"
@@ -28,6 +30,8 @@ struct shard_init {
   limits lim;
   uint64_t max_events_per_lead = 1000; // raw events kept in RocksDB per lead
   std::shared_ptr<lead_table> table; // recovered state; shared with the router
+  std::vector<uint64_t> tails;       // recovered leads with an event tail (replayed)
+  std::chrono::milliseconds sweep_interval{2000};
 };
 
 caf::actor spawn_shard(caf::actor_system& sys, std::shared_ptr<shard_init> init);

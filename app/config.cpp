@@ -96,6 +96,12 @@ const std::map<std::string, option>& options() {
        c.max_events_per_lead = n;
        return e;
      }}},
+    {"storage.record_interval", {"2s", [](config& c, const std::string& v) {
+       auto e = parse_duration(v, c.record_interval);
+       if (e.empty() && c.record_interval.count() < 10)
+         e = "must be at least 10ms";
+       return e;
+     }}},
     {"storage.min_free_bytes", {"67108864", [](config& c, const std::string& v) {
        size_t n = 0;
        auto e = parse_size(v, n, 0, 1ull << 50);

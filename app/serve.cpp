@@ -139,7 +139,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   journal jr{*db, c.sync, c.min_free_bytes};
   actor_config acfg{c};
   caf::actor_system sys{acfg};
-  node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2};
+  node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2, c.record_interval};
   node nd{sys, *db, jr, nopts};
   key_table keys;
   metrics edge_metrics;
@@ -159,8 +159,10 @@ int cmd_serve(const std::vector<std::string>& args) {
     srv.drain(std::chrono::milliseconds{0});
     return 1;
   }
-  log->info("recovered {} leads, {} orgs, {} keys in {:.3f} s", report.leads, report.orgs,
-            report.keys, report.seconds);
+  log->info("recovered {} leads, {} orgs, {} keys in {:.3f} s ({} events replayed onto {} "
+            "leads)",
+            report.leads, report.orgs, report.keys, report.seconds, report.tail_events,
+            report.tail_leads);
   for (auto& k : recovered)
     keys.add(k.record, k.org_actor);
   env.rt = &nd.routes();

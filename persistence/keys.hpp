@@ -5,6 +5,10 @@
 //   'K' key hash (hex)  → API key record      (protocol/codec)
 //   'L' lead id         → lead record         (protocol/codec)
 //   'E' lead id, seq    → one raw event, JSON (bounded per lead)
+//   'D' lead id         → "" : the lead record is behind its events; start-up
+//                          replays the events from the record's event_seq on
+//                          (the record is rewritten every few events or
+//                          seconds, not on every event)
 // Header-only, no RocksDB: actors build keys for journal writes with it.
 #pragma once
 
@@ -50,6 +54,12 @@ inline std::string event(uint64_t lead_id, uint64_t seq) {
   std::string k{"E"};
   put_be64(k, lead_id);
   put_be64(k, seq);
+  return k;
+}
+
+inline std::string tail(uint64_t lead_id) {
+  std::string k{"D"};
+  put_be64(k, lead_id);
   return k;
 }
 

@@ -13,7 +13,10 @@
 #include <thread>
 
 #include "persistence/keys.hpp"
+#include "persistence/log.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/json_in.hpp"
 
 namespace hotlead {
 
@@ -192,7 +195,51 @@ std::optional<lead> store::get_lead(uint64_t id) {
   lead l;
   if (!st.ok() || !decode(value, l))
     return std::nullopt;
+  std::string marker;
+  if (db_->Get(rocksdb::ReadOptions{}, keys::tail(id), &marker).ok())
+    if (auto p = replay_tail(l))
+      component_log("store")->error("{}", p->detail);
   return l;
+}
+
+std::optional<problem> store::scan_tails(const std::function<void(uint64_t)>& fn) {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next())
+    fn(keys::get_be64(std::string_view{it->key().data() + 1, it->key().size() - 1}));
+  if (!it->status().ok())
+    return to_error(it->status(), "scan of lead tails");
+  return std::nullopt;
+}
+
+std::optional<problem> store::replay_tail(lead& l) {
+  auto begin = keys::event(l.id, l.event_seq);
+  auto end = keys::events_end(l.id);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper{end};
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  uint64_t replayed = 0;
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    auto key = it->key();
+    auto seq = keys::get_be64(std::string_view{key.data() + 9, key.size() - 9});
+    event_input ev;
+    if (seq != l.event_seq)
+      return problem{errc::storage_error,
+                     "lead " + id_to_hex(l.id) + " misses event " + std::to_string(l.event_seq) +
+                       " (found " + std::to_string(seq) +
+                       "); restore from a snapshot (hotlead restore)"};
+    if (auto p = parse_event_record(std::string_view{it->value().data(), it->value().size()}, ev))
+      return problem{errc::storage_error, "corrupt event " + std::to_string(seq) + " of lead " +
+                                            id_to_hex(l.id) + " (" + p->detail +
+                                            "); restore from a snapshot (hotlead restore)"};
+    record_event(l, ev);
+    ++replayed;
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "replay of a lead's events");
+  l.unsaved_events = static_cast<uint16_t>(std::min<uint64_t>(replayed, UINT16_MAX));
+  return std::nullopt;
 }
 
 std::vector<std::string> store::read_events(uint64_t lead_id, size_t limit) {

@@ -48,9 +48,18 @@ public:
   std::optional<problem> scan_orgs(const std::function<void(org&&)>& fn);
   std::optional<problem> scan_keys(const std::function<void(api_key&&)>& fn);
 
-  /// The stored version of one lead: nullopt when there is none. Used to
-  /// roll memory back when a write could not be committed.
+  /// The stored version of one lead, its event tail replayed: nullopt when
+  /// there is none. Used to roll memory back when a write could not be
+  /// committed.
   std::optional<lead> get_lead(uint64_t id);
+
+  /// Ids of the leads whose record is behind their events ('D' markers).
+  std::optional<problem> scan_tails(const std::function<void(uint64_t)>& fn);
+
+  /// Applies the lead's stored events from l.event_seq on (record_event),
+  /// in order; sets l.unsaved_events to how many. A gap or an unreadable
+  /// event is a problem (the database is corrupt).
+  std::optional<problem> replay_tail(lead& l);
 
   /// Raw events of a lead, oldest first, at most `limit`.
   std::vector<std::string> read_events(uint64_t lead_id, size_t limit);

@@ -25,6 +25,10 @@ std::optional<problem> parse_lead(std::string_view body, bool is_patch, const li
 std::optional<problem> parse_event(std::string_view body, const limits& lim, millis now,
                                    event_input& out);
 
+/// A stored event record (json_out's event_record), read back to replay it:
+/// the same fields, without the limits of the request that wrote it.
+std::optional<problem> parse_event_record(std::string_view record, event_input& out);
+
 struct batch_item {
   size_t index = 0; // 0-based position in the array / line number - 1
   uint64_t lead_id = 0;

@@ -90,6 +90,13 @@ std::optional<problem> parse_event(std::string_view body, const limits& lim, mil
   return parse_event_object(obj, lim, now, out, nullptr);
 }
 
+std::optional<problem> parse_event_record(std::string_view record, event_input& out) {
+  limits any;
+  any.max_properties = SIZE_MAX;
+  constexpr millis far_future = INT64_MAX / 4;
+  return parse_event(record, any, far_future, out);
+}
+
 std::optional<problem> parse_event_batch(std::string_view body, bool ndjson, const limits& lim,
                                          millis now, std::vector<batch_item>& out) {
   auto add_item = [&](element e, size_t index) {

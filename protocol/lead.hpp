@@ -94,6 +94,10 @@ struct lead {
   text_fields texts;
   symbol source = 0;
   lead_status status = lead_status::new_;
+  // Events recorded since the stored lead record was written (they are in
+  // RocksDB as event records and replayed at start-up; see keys.hpp 'D').
+  // Not encoded; saturates.
+  uint16_t unsaved_events = 0;
   std::vector<symbol> tags;
   std::vector<attribute> attributes;
   millis created_at = 0;

@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include <rocksdb/db.h>
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -13,7 +15,9 @@
 #include "actors/node.hpp"
 #include "gateway/problem.hpp"
 #include "persistence/journal.hpp"
+#include "persistence/keys.hpp"
 #include "persistence/store.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -36,13 +40,16 @@ struct test_config : caf::actor_system_config {
 
 // One node on a data directory, with a blocking helper to talk to it.
 struct fixture {
-  explicit fixture(const fs::path& dir, size_t shards = 3) {
+  // The sweep (lead records of leads with newer events rewritten) waits an
+  // hour unless a test asks for it.
+  explicit fixture(const fs::path& dir, size_t shards = 3,
+                   std::chrono::milliseconds sweep = std::chrono::hours{1}) {
     std::optional<problem> err;
     db = store::open(dir.string(), err);
     REQUIRE(db);
     jr = std::make_unique<journal>(*db, true);
     sys = std::make_unique<caf::actor_system>(cfg);
-    nd = std::make_unique<node>(*sys, *db, *jr, node_options{shards, limits{}, 5, 2});
+    nd = std::make_unique<node>(*sys, *db, *jr, node_options{shards, limits{}, 5, 2, sweep});
     REQUIRE_FALSE(nd->start(report, keys));
   }
   ~fixture() {
@@ -268,4 +275,157 @@ TEST_CASE("a restarted node recovers leads, orgs, keys and directories") {
   for (size_t s = 0; s < 5; ++s)
     sum += f.nd->stats().leads[s];
   CHECK(sum == 50);
+}
+
+namespace {
+
+// What RocksDB holds for a lead: its record's event_seq (-1 without a
+// record) and whether its tail marker is there.
+struct stored_state {
+  int64_t record_seq = -1;
+  bool marker = false;
+};
+
+stored_state stored(fixture& f, uint64_t id) {
+  stored_state out;
+  std::string v;
+  if (f.db->db()->Get(rocksdb::ReadOptions{}, keys::lead(id), &v).ok()) {
+    lead l;
+    REQUIRE(decode(v, l));
+    out.record_seq = static_cast<int64_t>(l.event_seq);
+  }
+  out.marker = f.db->db()->Get(rocksdb::ReadOptions{}, keys::tail(id), &v).ok();
+  return out;
+}
+
+event_input ev(std::string type, millis ts, std::string props = "{}") {
+  return {std::move(type), ts, std::move(props)};
+}
+
+std::string json_of(fixture& f, uint64_t org, uint64_t id) {
+  auto r = f.ask<std::string>(f.nd->routes().shard_for(id), msg::get_lead{org, id});
+  REQUIRE(std::holds_alternative<std::string>(r));
+  return std::get<std::string>(r);
+}
+
+} // namespace
+
+TEST_CASE("an event stores its record and a tail marker; a restart replays the tail") {
+  temp_dir dir;
+  uint64_t org_id = 0, id = 0, other = 0;
+  std::string before, before_other;
+  millis t0 = 1700000000000;
+  {
+    fixture f{dir.path};
+    auto [o, actor] = f.make_org("acme");
+    org_id = o;
+    id = id_of(f.create(actor, org_id, "t@example.com"));
+    other = id_of(f.create(actor, org_id, "u@example.com"));
+    CHECK(stored(f, id).record_seq == 0);
+    auto& shard = f.nd->routes().shard_for(id);
+    for (int i = 0; i < 3; ++i) // fewer than the tail limit (5 kept events here)
+      REQUIRE(std::holds_alternative<std::string>(f.ask<std::string>(
+        shard, msg::add_event{org_id, id, ev(i % 2 ? "visit" : "open", t0 + 1000 * i,
+                                             "{\"i\":" + std::to_string(i) + "}")})));
+    auto s = stored(f, id);
+    CHECK(s.record_seq == 0); // the lead record was not rewritten
+    CHECK(s.marker);
+    CHECK(f.db->read_events(id, 100).size() == 3);
+    // Seven events on another lead: the fifth rewrites its record, two remain.
+    auto& shard2 = f.nd->routes().shard_for(other);
+    for (int i = 0; i < 7; ++i)
+      REQUIRE(std::holds_alternative<std::string>(
+        f.ask<std::string>(shard2, msg::add_event{org_id, other, ev("t" + std::to_string(i % 3),
+                                                                    t0 - 5000 * i)})));
+    s = stored(f, other);
+    CHECK(s.record_seq == 5);
+    CHECK(s.marker);
+    before = json_of(f, org_id, id);
+    before_other = json_of(f, org_id, other);
+  }
+  fixture f{dir.path};
+  CHECK(f.report.tail_leads == 2);
+  CHECK(f.report.tail_events == 3 + 2);
+  CHECK(json_of(f, org_id, id) == before);
+  CHECK(json_of(f, org_id, other) == before_other);
+  CHECK(before.find("\"events\":3") != std::string::npos);
+  CHECK(before_other.find("\"events\":7") != std::string::npos);
+  AND_WHEN("more events follow the replayed ones") {
+    REQUIRE(std::holds_alternative<std::string>(f.ask<std::string>(
+      f.nd->routes().shard_for(id), msg::add_event{org_id, id, ev("open", t0 + 9000)})));
+    THEN("they count on from the tail, and the fifth rewrote the record") {
+      CHECK(json_of(f, org_id, id).find("\"events\":4") != std::string::npos);
+      CHECK(stored(f, id).record_seq == 0);
+      CHECK(stored(f, id).marker);
+      REQUIRE(std::holds_alternative<std::string>(f.ask<std::string>(
+        f.nd->routes().shard_for(id), msg::add_event{org_id, id, ev("open", t0 + 9500)})));
+      CHECK(stored(f, id).record_seq == 5);
+      CHECK_FALSE(stored(f, id).marker);
+    }
+  }
+}
+
+TEST_CASE("a patch, a delete and a batch settle the tail of their leads") {
+  temp_dir dir;
+  fixture f{dir.path, 1}; // one shard: the batch below reaches both leads
+  auto [org_id, actor] = f.make_org("acme");
+  auto a = id_of(f.create(actor, org_id, "a@example.com"));
+  auto b = id_of(f.create(actor, org_id, "b@example.com"));
+  auto c = id_of(f.create(actor, org_id, "c@example.com"));
+  for (auto id : {a, b})
+    for (int i = 0; i < 2; ++i)
+      REQUIRE(std::holds_alternative<std::string>(f.ask<std::string>(
+        f.nd->routes().shard_for(id), msg::add_event{org_id, id, ev("open", now_ms())})));
+  CHECK(stored(f, a).marker);
+  lead_patch p;
+  p.company.set("Patched");
+  REQUIRE(std::holds_alternative<msg::lead_written>(
+    f.ask<msg::lead_written>(actor, msg::update_lead{org_id, a, p, now_ms()})));
+  CHECK(stored(f, a).record_seq == 2); // the patch wrote the whole lead, events included
+  CHECK_FALSE(stored(f, a).marker);
+  REQUIRE(std::holds_alternative<msg::lead_written>(
+    f.ask<msg::lead_written>(actor, msg::remove_lead{org_id, b})));
+  CHECK(stored(f, b).record_seq == -1);
+  CHECK_FALSE(stored(f, b).marker);
+  CHECK(f.db->read_events(b, 100).empty());
+  // One batch: 12 events for c (past the tail limit: record rewritten in the
+  // same write) and 1 for a (a new tail).
+  msg::add_events batch;
+  batch.org = org_id;
+  for (int i = 0; i < 13; ++i) {
+    batch.ids.push_back(i < 12 ? c : a);
+    batch.events.push_back(ev("bulk", now_ms()));
+    batch.index.push_back(static_cast<size_t>(i));
+  }
+  auto r = f.ask<msg::batch_outcome>(f.nd->routes().shard_for(c), batch);
+  REQUIRE(std::holds_alternative<msg::batch_outcome>(r));
+  CHECK(std::get<msg::batch_outcome>(r).accepted == 13);
+  CHECK(stored(f, c).record_seq == 12);
+  CHECK_FALSE(stored(f, c).marker);
+  CHECK(stored(f, a).record_seq == 2);
+  CHECK(stored(f, a).marker);
+  CHECK(f.db->read_events(c, 100).size() == 5);
+}
+
+TEST_CASE("the sweep rewrites the records of leads with a tail and drops their markers") {
+  temp_dir dir;
+  fixture f{dir.path, 2, std::chrono::milliseconds{50}};
+  auto [org_id, actor] = f.make_org("acme");
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 300; ++i) // more than one sweep chunk
+    ids.push_back(id_of(f.create(actor, org_id, "s" + std::to_string(i) + "@example.com")));
+  for (auto id : ids)
+    REQUIRE(std::holds_alternative<std::string>(f.ask<std::string>(
+      f.nd->routes().shard_for(id), msg::add_event{org_id, id, ev("open", now_ms())})));
+  auto settled = [&] {
+    for (auto id : ids) {
+      auto s = stored(f, id);
+      if (s.marker || s.record_seq != 1)
+        return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < 100 && !settled(); ++i)
+    std::this_thread::sleep_for(50ms);
+  CHECK(settled());
 }

@@ -105,6 +105,42 @@ class DurabilityTest(harness.ServerTestCase):
         srv.start()
         self.check_world(srv, world, expected)
 
+    def test_events_newer_than_their_lead_record_are_replayed_after_kill_9(self):
+        # An event stores its own record; the lead record is rewritten every
+        # 32 events or by the sweep (storage.record_interval, here far away).
+        srv = harness.Server()
+        self.addCleanup(srv.cleanup)
+        conf = os.path.join(srv.dir, "tails.conf")
+        with open(conf, "w") as f:
+            f.write("[storage]\nrecord_interval = 10m\n")
+        srv.extra_args = ["--config", conf]
+        srv.start()
+        org, admin = srv.org_with_key("admin", "Tails")
+        leads = [srv.create_lead(admin, {"email": "t%d@tails.test" % i}) for i in range(3)]
+        # No events; a tail of 5; 40 events: the 32nd rewrote the record, 8 follow it.
+        for lead, n in zip(leads, (0, 5, 40)):
+            for j in range(n):
+                status, _, body = srv.request(
+                    "POST", "/v1/leads/%s/events" % lead["id"],
+                    {"type": "kind%d" % (j % 3), "ts": "2026-01-%02dT10:00:00.%03dZ" % (j % 28 + 1, j),
+                     "properties": {"j": j, "s": "x\"y"}}, key=admin)
+                self.assertEqual(status, 201, body)
+        before = [srv.get_lead(admin, l["id"]) for l in leads]
+        self.assertEqual([l["activity"]["events"] for l in before], [0, 5, 40])
+        srv.kill9()
+        srv.start()
+        self.assertIn("(13 events replayed onto 2 leads)", srv.stderr_text())
+        self.assertEqual([srv.get_lead(admin, l["id"]) for l in leads], before)
+        # Events go on from the replayed state, and a graceful restart keeps them.
+        status, _, body = srv.request("POST", "/v1/leads/%s/events" % leads[1]["id"],
+                                      {"type": "kind0"}, key=admin)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["events"], 6)
+        after = [srv.get_lead(admin, l["id"]) for l in leads]
+        srv.stop()
+        srv.start()
+        self.assertEqual([srv.get_lead(admin, l["id"]) for l in leads], after)
+
     def test_async_durability_keeps_acknowledged_writes_across_restarts(self):
         srv = harness.start_server(self, extra_args=["--durability", "async"])
         self.assertIn("durability async", srv.stderr_text())
