@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/reply_route.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/lead.hpp"
 #include "protocol/org.hpp"
@@ -53,10 +54,19 @@ struct remove_lead { // → lead_written (body empty)
   uint64_t id;
 };
 
-struct add_event { // → std::string (event answer JSON)
+struct add_event { // → std::string (event answer JSON), or through `route` when set
   uint64_t org;
   uint64_t id;
   event_input event;
+  reply_route route = {};
+};
+
+/// Journal thread → shard: a routed write could not be committed; roll its
+/// leads back, then answer the route with the problem.
+struct write_failed {
+  std::vector<uint64_t> leads;
+  reply_route route;
+  problem error;
 };
 
 struct add_events { // → batch_outcome
@@ -133,6 +143,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::update_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::remove_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::write_failed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_leads)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::upsert_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::new_org)

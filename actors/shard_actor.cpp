@@ -97,6 +97,22 @@ void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw) 
   });
 }
 
+// Hands `ops` to the journal and answers `route` from the journal thread
+// once they are durable; a failed commit comes back to the shard first
+// (write_failed: roll back, then answer).
+void journal_routed(self_ptr self, std::vector<write_op> ops, std::string answer,
+                    reply_route route, uint64_t lead_id) {
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  self->state.cfg->jr->append(
+    std::move(ops), [me, route = std::move(route), answer = std::move(answer),
+                     lead_id](const std::optional<problem>& err) mutable {
+      if (!err)
+        route.deliver(std::move(answer));
+      else
+        caf::anon_send(me, msg::write_failed{{lead_id}, std::move(route), *err});
+    });
+}
+
 // Hands `ops` to the journal; the promise is kept with `reply` once durable.
 caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
                                     caf::message reply, std::vector<uint64_t> leads) {
@@ -323,16 +339,27 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
     },
     [=](msg::add_event& m) -> caf::result<std::string> {
       auto* l = find(self, m.org, m.id);
-      if (!l)
-        return no_lead(m.id);
+      if (!l) {
+        if (!m.route)
+          return no_lead(m.id);
+        m.route.deliver(problem{errc::not_found, "no lead with id " + id_to_hex(m.id)});
+        return caf::delegated<std::string>{};
+      }
       std::vector<write_op> ops;
       ops.reserve(3);
       auto before = l->unsaved_events;
       auto w = self->state.table->write_lock();
       record(self, *l, m.event, ops);
       settle(self, *l, before, ops);
-      return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
-                           {m.id});
+      auto answer = event_answer(*l, m.event);
+      if (!m.route)
+        return journal_write(self, std::move(ops), caf::make_message(std::move(answer)), {m.id});
+      journal_routed(self, std::move(ops), std::move(answer), std::move(m.route), m.id);
+      return caf::delegated<std::string>{};
+    },
+    [=](msg::write_failed& m) {
+      roll_back(self, m.leads);
+      m.route.deliver(std::move(m.error));
     },
     [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
       msg::batch_outcome out;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "actors/errors.hpp"
+#include "actors/reply_route.hpp"
 
 namespace hotlead {
 
@@ -49,11 +50,13 @@ public:
   void request(const caf::actor& dest, std::function<void(caf::expected<R>)> cb, Ts&&... xs) {
     auto token = next_token_++;
     auto shared = std::make_shared<std::function<void(caf::expected<R>)>>(std::move(cb));
-    pending_.emplace(token, entry{clock::now() + deadline_, [shared] {
+    pending_.emplace(token, entry{clock::now() + deadline_,
+                                  [shared] {
                                     (*shared)(make_error(errc::timeout,
                                                          "a shard did not answer in time; "
                                                          "retry (server.request_timeout)"));
-                                  }});
+                                  },
+                                  {}});
     arm_sweep();
     self_->request(dest, caf::infinite, std::forward<Ts>(xs)...)
       .then(
@@ -66,6 +69,22 @@ public:
             (*shared)(std::move(e));
         });
   }
+
+  /// Sends `msg` to `dest` with a reply_route to this bridge (the message
+  /// type has a `route` member): the answer comes straight from the thread
+  /// that has it (the journal's, for a write), not through the companion.
+  /// `cb` runs on this io thread, exactly once (a problem on timeout).
+  template <class Msg>
+  void request_direct(const caf::actor& dest, std::function<void(direct_result&)> cb, Msg msg) {
+    auto token = next_token_++;
+    pending_.emplace(token, entry{clock::now() + deadline_, {}, std::move(cb)});
+    arm_sweep();
+    msg.route = reply_route{sink_, token};
+    caf::anon_send(dest, std::move(msg));
+  }
+
+  /// Runs the callback of a direct request (io thread; the sink calls it).
+  void complete(uint64_t token, direct_result& r);
 
   size_t pending() const {
     return pending_.size();
@@ -81,7 +100,8 @@ public:
 private:
   struct entry {
     clock::time_point deadline;
-    std::function<void()> on_timeout;
+    std::function<void()> on_timeout;             // a CAF request
+    std::function<void(direct_result&)> on_reply; // a direct request
   };
 
   void arm_sweep();
@@ -89,6 +109,7 @@ private:
 
   boost::asio::io_context& ioc_;
   caf::scoped_execution_unit eu_;
+  std::shared_ptr<reply_sink> sink_; // a bridge_sink (bridge.cpp)
   caf::strong_actor_ptr hdl_;
   bridge_companion* self_ = nullptr;
   std::chrono::milliseconds deadline_;

@@ -112,12 +112,13 @@ void handle_post_event(const ctx_ptr& ctx, uint64_t id) {
   event_input ev;
   if (auto p = parse_event(ctx->req.body, ctx->env.lim, now_ms(), ev))
     return ctx->fail(*p);
-  ctx->br.request<std::string>(
+  // Answered from the journal thread once durable (actors/reply_route.hpp).
+  ctx->br.request_direct(
     ctx->env.rt->shard_for(id),
-    [ctx](caf::expected<std::string> r) {
-      if (!r)
-        return ctx->fail(r.error());
-      ctx->reply_json(201, std::move(*r));
+    [ctx](direct_result& r) {
+      if (auto* p = std::get_if<problem>(&r))
+        return ctx->fail(*p);
+      ctx->reply_json(201, std::move(std::get<std::string>(r)));
     },
     msg::add_event{ctx->who.org, id, std::move(ev)});
 }
