@@ -92,6 +92,12 @@ public:
     set("scheduler.max-threads", c.workers);
     set("scheduler.policy", c.policy == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
     set("logger.verbosity", caf::atom("quiet"));
+    // An idle worker spins briefly, then waits on its condition variable
+    // (woken by the next enqueue) instead of CAF's default 500 polls with a
+    // 50 us sleep each: those sleeps cost a context switch every ~100 us
+    // between bursts of work, and a message arriving during one waits for
+    // it. Worker CPU per durable write -25%, throughput up (docs/PERFORMANCE.md).
+    set("work-stealing.moderate-poll-attempts", size_t{0});
     set("logger.console", caf::atom("none"));
   }
 };
