@@ -578,7 +578,7 @@ scenario_recovery() {
     sleep 1
     local line; line=$(grep -o 'recovered [0-9]* leads.*' "$dir.log" | tail -1)
     echo "   $line (to /readyz: $(calc "round($t1 - $t0, 2)") s)" >&2
-    secs+=("$(echo "$line" | awk '{print $(NF-1)}')")
+    secs+=("$(echo "$line" | sed -E 's/.* in ([0-9.]+) s.*/\1/')")
     walls+=("$(calc "round($t1 - $t0, 2)")")
     rss+=("$(rss_kib "$HL_PID")")
     bpl+=("$(calc "round((${rss[-1]} - $empty_rss) * 1024 / $LEADS)")")
