@@ -61,11 +61,17 @@ struct add_event { // → std::string (event answer JSON), or through `route` wh
   reply_route route = {};
 };
 
-/// Journal thread → shard: a routed write could not be committed; roll its
-/// leads back, then answer the route with the problem.
+/// Routed add_events that one io thread collected in one turn of its loop,
+/// for one shard: one message, one journal write, answers per route.
+struct add_event_burst {
+  std::vector<add_event> items;
+};
+
+/// Journal thread → shard: routed writes could not be committed; roll their
+/// leads back, then answer every route with the problem.
 struct write_failed {
   std::vector<uint64_t> leads;
-  reply_route route;
+  std::vector<reply_route> routes;
   problem error;
 };
 
@@ -144,6 +150,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::remove_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::write_failed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::add_event_burst)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::list_leads)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::upsert_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::new_org)

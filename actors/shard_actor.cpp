@@ -97,19 +97,30 @@ void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw) 
   });
 }
 
-// Hands `ops` to the journal and answers `route` from the journal thread
-// once they are durable; a failed commit comes back to the shard first
-// (write_failed: roll back, then answer).
-void journal_routed(self_ptr self, std::vector<write_op> ops, std::string answer,
-                    reply_route route, uint64_t lead_id) {
+// Routed writes on their way to the journal: their answers go to their
+// routes from the journal thread once durable; a failed commit comes back to
+// the shard first (write_failed: roll back, then answer).
+struct routed_batch {
+  std::vector<write_op> ops;
+  std::vector<reply_route> routes;
+  std::vector<std::string> answers;
+  std::vector<uint64_t> leads;
+};
+
+void journal_routed(self_ptr self, routed_batch b) {
+  if (b.routes.empty())
+    return;
   caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto ops = std::move(b.ops);
   self->state.cfg->jr->append(
-    std::move(ops), [me, route = std::move(route), answer = std::move(answer),
-                     lead_id](const std::optional<problem>& err) mutable {
-      if (!err)
-        route.deliver(std::move(answer));
-      else
-        caf::anon_send(me, msg::write_failed{{lead_id}, std::move(route), *err});
+    std::move(ops), [me, b = std::make_shared<routed_batch>(std::move(b))](
+                      const std::optional<problem>& err) {
+      if (!err) {
+        for (size_t i = 0; i < b->routes.size(); ++i)
+          b->routes[i].deliver(std::move(b->answers[i]));
+      } else {
+        caf::anon_send(me, msg::write_failed{std::move(b->leads), std::move(b->routes), *err});
+      }
     });
 }
 
@@ -231,6 +242,22 @@ std::string event_answer(const lead& l, const event_input& ev) {
   return out;
 }
 
+// One routed event: recorded into `b`, or answered at once when refused.
+// The caller holds the table's write lock.
+void add_routed(self_ptr self, msg::add_event& m, routed_batch& b) {
+  auto* l = find(self, m.org, m.id);
+  if (!l) {
+    m.route.deliver(problem{errc::not_found, "no lead with id " + id_to_hex(m.id)});
+    return;
+  }
+  auto before = l->unsaved_events;
+  record(self, *l, m.event, b.ops);
+  settle(self, *l, before, b.ops);
+  b.answers.push_back(event_answer(*l, m.event));
+  b.routes.push_back(std::move(m.route));
+  b.leads.push_back(m.id);
+}
+
 msg::list_page list(self_ptr self, const list_query& q) {
   // Keep the best limit+1 matches in a heap ordered by the query.
   auto worse = [&q](const std::pair<sort_key, const lead*>& a,
@@ -338,28 +365,40 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       return journal_write(self, std::move(ops), caf::make_message(std::move(w)), {m.id});
     },
     [=](msg::add_event& m) -> caf::result<std::string> {
-      auto* l = find(self, m.org, m.id);
-      if (!l) {
-        if (!m.route)
-          return no_lead(m.id);
-        m.route.deliver(problem{errc::not_found, "no lead with id " + id_to_hex(m.id)});
+      if (m.route) {
+        routed_batch b;
+        {
+          auto w = self->state.table->write_lock();
+          add_routed(self, m, b);
+        }
+        journal_routed(self, std::move(b));
         return caf::delegated<std::string>{};
       }
+      auto* l = find(self, m.org, m.id);
+      if (!l)
+        return no_lead(m.id);
       std::vector<write_op> ops;
       ops.reserve(3);
       auto before = l->unsaved_events;
       auto w = self->state.table->write_lock();
       record(self, *l, m.event, ops);
       settle(self, *l, before, ops);
-      auto answer = event_answer(*l, m.event);
-      if (!m.route)
-        return journal_write(self, std::move(ops), caf::make_message(std::move(answer)), {m.id});
-      journal_routed(self, std::move(ops), std::move(answer), std::move(m.route), m.id);
-      return caf::delegated<std::string>{};
+      return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
+                           {m.id});
+    },
+    [=](msg::add_event_burst& m) {
+      routed_batch b;
+      b.ops.reserve(2 * m.items.size());
+      auto w = self->state.table->write_lock();
+      for (auto& item : m.items)
+        add_routed(self, item, b);
+      w.unlock();
+      journal_routed(self, std::move(b));
     },
     [=](msg::write_failed& m) {
       roll_back(self, m.leads);
-      m.route.deliver(std::move(m.error));
+      for (auto& r : m.routes)
+        r.deliver(m.error);
     },
     [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
       msg::batch_outcome out;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -51,10 +52,34 @@ private:
   bool posted_ = false;
 };
 
+// Event writes of one turn of the io loop, per shard; sent by flush(),
+// which the first of them posts (it runs after the reads already completed
+// in this turn).
+struct bridge::outbox {
+  bool closed = false;
+  bool posted = false;
+  std::vector<std::pair<caf::actor, std::vector<msg::add_event>>> per_shard;
+
+  void flush() {
+    posted = false;
+    for (auto& [dest, items] : per_shard) {
+      if (items.empty() || closed)
+        continue;
+      if (items.size() == 1)
+        caf::anon_send(dest, std::move(items.front()));
+      else
+        caf::anon_send(dest, msg::add_event_burst{std::move(items)});
+      items.clear();
+    }
+    if (closed)
+      per_shard.clear();
+  }
+};
+
 bridge::bridge(caf::actor_system& sys, boost::asio::io_context& ioc,
                std::chrono::milliseconds deadline)
-  : ioc_(ioc), eu_(&sys), sink_(std::make_shared<bridge_sink>(ioc, this)), deadline_(deadline),
-    timer_(ioc) {
+  : ioc_(ioc), eu_(&sys), sink_(std::make_shared<bridge_sink>(ioc, this)),
+    outbox_(std::make_shared<outbox>()), deadline_(deadline), timer_(ioc) {
   auto hdl = sys.spawn<bridge_companion, caf::hidden>();
   hdl_ = caf::actor_cast<caf::strong_actor_ptr>(hdl);
   self_ = static_cast<bridge_companion*>(caf::actor_cast<caf::abstract_actor*>(hdl_));
@@ -81,6 +106,7 @@ void bridge::shutdown() {
   if (!self_)
     return;
   static_cast<bridge_sink&>(*sink_).close();
+  outbox_->closed = true;
   timer_.cancel();
   self_->on_enqueue(nullptr);
   self_->cleanup(caf::make_error(caf::exit_reason::user_shutdown), &eu_);
@@ -125,6 +151,23 @@ void bridge::sweep() {
     } else {
       e.on_timeout();
     }
+  }
+}
+
+void bridge::request_event(const caf::actor& shard, std::function<void(direct_result&)> cb,
+                           msg::add_event m) {
+  auto token = next_token_++;
+  pending_.emplace(token, entry{clock::now() + deadline_, {}, std::move(cb)});
+  arm_sweep();
+  m.route = reply_route{sink_, token};
+  auto& boxes = outbox_->per_shard;
+  auto it = std::find_if(boxes.begin(), boxes.end(), [&](auto& b) { return b.first == shard; });
+  if (it == boxes.end())
+    it = boxes.insert(boxes.end(), {shard, {}});
+  it->second.push_back(std::move(m));
+  if (!outbox_->posted) {
+    outbox_->posted = true;
+    boost::asio::post(ioc_, [box = outbox_] { box->flush(); });
   }
 }
 

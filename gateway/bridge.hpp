@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "actors/errors.hpp"
+#include "actors/messages.hpp"
 #include "actors/reply_route.hpp"
 
 namespace hotlead {
@@ -83,6 +84,13 @@ public:
     caf::anon_send(dest, std::move(msg));
   }
 
+  /// request_direct for an event write, sent at the end of this turn of the
+  /// io loop: the event writes this io thread read in one turn reach their
+  /// shard as one add_event_burst (one message, one journal write) instead of
+  /// one message and one wake-up of the shard's worker each.
+  void request_event(const caf::actor& shard, std::function<void(direct_result&)> cb,
+                     msg::add_event m);
+
   /// Runs the callback of a direct request (io thread; the sink calls it).
   void complete(uint64_t token, direct_result& r);
 
@@ -110,6 +118,8 @@ private:
   boost::asio::io_context& ioc_;
   caf::scoped_execution_unit eu_;
   std::shared_ptr<reply_sink> sink_; // a bridge_sink (bridge.cpp)
+  struct outbox;
+  std::shared_ptr<outbox> outbox_; // request_event()s of this turn, per shard
   caf::strong_actor_ptr hdl_;
   bridge_companion* self_ = nullptr;
   std::chrono::milliseconds deadline_;

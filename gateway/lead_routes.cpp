@@ -112,8 +112,9 @@ void handle_post_event(const ctx_ptr& ctx, uint64_t id) {
   event_input ev;
   if (auto p = parse_event(ctx->req.body, ctx->env.lim, now_ms(), ev))
     return ctx->fail(*p);
-  // Answered from the journal thread once durable (actors/reply_route.hpp).
-  ctx->br.request_direct(
+  // Sent with the other events of this io turn; answered from the journal
+  // thread once durable (actors/reply_route.hpp).
+  ctx->br.request_event(
     ctx->env.rt->shard_for(id),
     [ctx](direct_result& r) {
       if (auto* p = std::get_if<problem>(&r))

@@ -7,6 +7,9 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -428,4 +431,51 @@ TEST_CASE("the sweep rewrites the records of leads with a tail and drops their m
   for (int i = 0; i < 100 && !settled(); ++i)
     std::this_thread::sleep_for(50ms);
   CHECK(settled());
+}
+
+namespace {
+
+// A reply sink that collects what the shard and the journal deliver.
+struct collecting_sink : reply_sink {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::map<uint64_t, direct_result> got;
+  void deliver(uint64_t token, direct_result r) override {
+    std::lock_guard lock{mtx};
+    got.emplace(token, std::move(r));
+    cv.notify_all();
+  }
+  bool wait_for(size_t n) {
+    std::unique_lock lock{mtx};
+    return cv.wait_for(lock, 5s, [&] { return got.size() >= n; });
+  }
+};
+
+} // namespace
+
+TEST_CASE("a burst of routed events is one journal write, each answered through its route") {
+  temp_dir dir;
+  fixture f{dir.path, 1};
+  auto [org_id, actor] = f.make_org("acme");
+  auto a = id_of(f.create(actor, org_id, "a@example.com"));
+  auto b = id_of(f.create(actor, org_id, "b@example.com"));
+  auto sink = std::make_shared<collecting_sink>();
+  auto commits = f.jr->stats().commits.load();
+  msg::add_event_burst burst;
+  uint64_t token = 1;
+  for (uint64_t id : {a, b, a, uint64_t{0} /* no such lead */, a})
+    burst.items.push_back(msg::add_event{org_id, id, ev("visit", now_ms()), {sink, token++}});
+  caf::anon_send(f.nd->routes().shard_for(a), std::move(burst));
+  REQUIRE(sink->wait_for(5));
+  std::lock_guard lock{sink->mtx};
+  CHECK(std::get<problem>(sink->got[4]).code == errc::not_found);
+  for (uint64_t t : {1, 2, 3, 5})
+    REQUIRE(std::holds_alternative<std::string>(sink->got[t]));
+  CHECK(std::get<std::string>(sink->got[1]).find("\"events\":1") != std::string::npos);
+  CHECK(std::get<std::string>(sink->got[3]).find("\"events\":2") != std::string::npos);
+  CHECK(std::get<std::string>(sink->got[5]).find("\"events\":3") != std::string::npos);
+  CHECK(std::get<std::string>(sink->got[2]).find("\"events\":1") != std::string::npos);
+  CHECK(f.jr->stats().commits.load() == commits + 1); // the four events in one write
+  CHECK(f.db->read_events(a, 100).size() == 3);
+  CHECK(f.db->read_events(b, 100).size() == 1);
 }
