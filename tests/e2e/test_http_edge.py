@@ -331,8 +331,12 @@ class EdgeTest(harness.ServerTestCase):
         org, key = srv.org_with_key("admin")
         leads = [srv.create_lead(key, {"first_name": "drain%d" % i})["id"] for i in range(4)]
         srv.close_connections()
-        per_conn = 300
+        # Far more than the server answers before the signal, which goes out
+        # as soon as answers flow (not after a fixed sleep: a fast server
+        # would be done by then).
+        per_conn = 3000
         results = [None] * len(leads)
+        flowing = threading.Event()
 
         def pipeline(i):
             s = srv.raw_socket(timeout=15)
@@ -352,6 +356,8 @@ class EdgeTest(harness.ServerTestCase):
                     if r is None:
                         break
                     answers.append(r)
+                    if len(answers) == 20:
+                        flowing.set()
                 results[i] = answers
             finally:
                 s.close()
@@ -359,7 +365,7 @@ class EdgeTest(harness.ServerTestCase):
         threads = [threading.Thread(target=pipeline, args=(i,)) for i in range(len(leads))]
         for t in threads:
             t.start()
-        time.sleep(0.1)
+        self.assertTrue(flowing.wait(15), "no answers before the shutdown")
         os.kill(srv.pid, signal.SIGTERM)
         for t in threads:
             t.join(30)
