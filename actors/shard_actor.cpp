@@ -82,10 +82,10 @@ void count_leads(self_ptr self, int64_t delta) {
 // Hands `ops` to the journal; `pw` is settled once they are durable.
 void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw) {
   auto token = self->state.next_token++;
+  size_t writes = pw.sweep ? 0 : 1; // a sweep's records are no client's write
   self->state.pending.emplace(token, std::move(pw));
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->state.cfg->jr->append(std::move(ops), [me, token, inbox = self->state.inbox](
-                                                const std::optional<problem>& err) {
+  auto done = [me, token, inbox = self->state.inbox](const std::optional<problem>& err) {
     bool wake = false;
     {
       std::lock_guard lock{inbox->mtx};
@@ -94,7 +94,8 @@ void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw) 
     }
     if (wake)
       caf::anon_send(me, msg::committed_atom::value);
-  });
+  };
+  self->state.cfg->jr->append(std::move(ops), std::move(done), writes);
 }
 
 // Routed writes on their way to the journal: their answers go to their
@@ -112,6 +113,7 @@ void journal_routed(self_ptr self, routed_batch b) {
     return;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   auto ops = std::move(b.ops);
+  auto writes = b.routes.size();
   self->state.cfg->jr->append(
     std::move(ops), [me, b = std::make_shared<routed_batch>(std::move(b))](
                       const std::optional<problem>& err) {
@@ -121,7 +123,8 @@ void journal_routed(self_ptr self, routed_batch b) {
       } else {
         caf::anon_send(me, msg::write_failed{std::move(b->leads), std::move(b->routes), *err});
       }
-    });
+    },
+    writes);
 }
 
 // Hands `ops` to the journal; the promise is kept with `reply` once durable.

@@ -17,11 +17,11 @@ journal::~journal() {
   stop();
 }
 
-void journal::append(std::vector<write_op> ops, callback done) {
+void journal::append(std::vector<write_op> ops, callback done, size_t writes) {
   {
     std::lock_guard lock{mtx_};
     if (!stopping_) {
-      queue_.push_back({std::move(ops), std::move(done)});
+      queue_.push_back({std::move(ops), std::move(done), writes});
       cv_.notify_one();
       return;
     }
@@ -69,7 +69,8 @@ void journal::run() {
 }
 
 std::optional<problem> journal::commit(std::vector<entry>& batch) {
-  stats_.writes += batch.size();
+  for (auto& e : batch)
+    stats_.writes += e.writes;
   {
     // After a failed commit (a full disk, an I/O error) the WAL is never
     // written again in this process: RocksDB cannot resume it (DB::Resume

@@ -32,7 +32,7 @@ struct write_op {
 
 struct journal_stats {
   std::atomic<uint64_t> commits{0}; // WriteBatches written
-  std::atomic<uint64_t> writes{0};  // appended writes
+  std::atomic<uint64_t> writes{0};  // client writes committed or refused
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> failures{0};
 };
@@ -48,7 +48,9 @@ public:
   ~journal();
 
   /// Queues one atomic write; `done` runs once it is durable (or failed).
-  void append(std::vector<write_op> ops, callback done);
+  /// `writes`: how many client writes it carries (a burst of events is one
+  /// append), for the writes counter.
+  void append(std::vector<write_op> ops, callback done, size_t writes = 1);
 
   /// Commits what is queued, then stops the thread. Idempotent.
   void stop();
@@ -66,6 +68,7 @@ private:
   struct entry {
     std::vector<write_op> ops;
     callback done;
+    size_t writes;
   };
 
   void run();

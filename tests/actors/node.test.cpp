@@ -461,6 +461,7 @@ TEST_CASE("a burst of routed events is one journal write, each answered through 
   auto b = id_of(f.create(actor, org_id, "b@example.com"));
   auto sink = std::make_shared<collecting_sink>();
   auto commits = f.jr->stats().commits.load();
+  auto writes = f.jr->stats().writes.load();
   msg::add_event_burst burst;
   uint64_t token = 1;
   for (uint64_t id : {a, b, a, uint64_t{0} /* no such lead */, a})
@@ -476,6 +477,7 @@ TEST_CASE("a burst of routed events is one journal write, each answered through 
   CHECK(std::get<std::string>(sink->got[5]).find("\"events\":3") != std::string::npos);
   CHECK(std::get<std::string>(sink->got[2]).find("\"events\":1") != std::string::npos);
   CHECK(f.jr->stats().commits.load() == commits + 1); // the four events in one write
+  CHECK(f.jr->stats().writes.load() == writes + 4);   // counted as four client writes
   CHECK(f.db->read_events(a, 100).size() == 3);
   CHECK(f.db->read_events(b, 100).size() == 1);
 }
