@@ -33,7 +33,7 @@ public:
   }
 
 private:
-  void drain() { // io thread (br_ changes only here, in close())
+  void drain() { // io thread, as close(): the only writer of br_
     std::vector<std::pair<uint64_t, direct_result>> items;
     {
       std::lock_guard lock{mtx_};
