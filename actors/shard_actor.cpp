@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "actors/errors.hpp"
@@ -142,10 +143,11 @@ write_op put_lead(const lead& l) {
   return op;
 }
 
-// The lead record, written now: its tail (if any) is no longer needed.
-void put_record(lead& l, std::vector<write_op>& ops) {
+// The lead record, written now: its tail is no longer needed, nor its
+// marker (`marked`: stored by an earlier write).
+void put_record(lead& l, bool marked, std::vector<write_op>& ops) {
   ops.push_back(put_lead(l));
-  if (l.unsaved_events > 0)
+  if (marked)
     ops.push_back({write_op::del, keys::tail(l.id), {}});
   l.unsaved_events = 0;
 }
@@ -158,12 +160,9 @@ uint64_t tail_limit(self_ptr self) {
 // the lead record is rewritten once the tail is long enough (the oldest
 // events kept must include the whole tail), else a new tail is marked.
 void settle(self_ptr self, lead& l, uint16_t before, std::vector<write_op>& ops) {
-  if (l.unsaved_events >= tail_limit(self)) {
-    ops.push_back(put_lead(l));
-    if (before > 0)
-      ops.push_back({write_op::del, keys::tail(l.id), {}});
-    l.unsaved_events = 0;
-  } else if (before == 0 && l.unsaved_events > 0) {
+  if (l.unsaved_events >= tail_limit(self))
+    put_record(l, before > 0, ops);
+  else if (before == 0 && l.unsaved_events > 0) {
     ops.push_back({write_op::put, keys::tail(l.id), {}});
     self->state.tails.push_back(l.id);
   }
@@ -180,7 +179,7 @@ void sweep_step(self_ptr self) {
     auto i = leads.find(st.sweeping[st.sweep_pos++]);
     if (i == leads.end() || i->second.unsaved_events == 0)
       continue;
-    put_record(i->second, ops);
+    put_record(i->second, true, ops);
     ++n;
   }
   if (ops.empty()) {
@@ -245,17 +244,24 @@ std::string event_answer(const lead& l, const event_input& ev) {
   return out;
 }
 
+// One event on its lead: its journal writes into `ops` and its answer, or
+// nullptr when the org has no such lead. The caller holds the write lock.
+const lead* add_one(self_ptr self, const msg::add_event& m, std::vector<write_op>& ops) {
+  auto* l = find(self, m.org, m.id);
+  if (!l)
+    return nullptr;
+  auto before = l->unsaved_events;
+  record(self, *l, m.event, ops);
+  settle(self, *l, before, ops);
+  return l;
+}
+
 // One routed event: recorded into `b`, or answered at once when refused.
 // The caller holds the table's write lock.
 void add_routed(self_ptr self, msg::add_event& m, routed_batch& b) {
-  auto* l = find(self, m.org, m.id);
-  if (!l) {
-    m.route.deliver(problem{errc::not_found, "no lead with id " + id_to_hex(m.id)});
-    return;
-  }
-  auto before = l->unsaved_events;
-  record(self, *l, m.event, b.ops);
-  settle(self, *l, before, b.ops);
+  auto* l = add_one(self, m, b.ops);
+  if (!l)
+    return m.route.deliver(problem{errc::not_found, "no lead with id " + id_to_hex(m.id)});
   b.answers.push_back(event_answer(*l, m.event));
   b.routes.push_back(std::move(m.route));
   b.leads.push_back(m.id);
@@ -347,7 +353,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       l->updated_at = std::max(m.now, l->updated_at);
       w.body = lead_json(*l);
       std::vector<write_op> ops;
-      put_record(*l, ops);
+      put_record(*l, l->unsaved_events > 0, ops);
       return journal_write(self, std::move(ops), caf::make_message(std::move(w)), {m.id});
     },
     [=](const msg::remove_lead& m) -> caf::result<msg::lead_written> {
@@ -377,15 +383,11 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
         journal_routed(self, std::move(b));
         return caf::delegated<std::string>{};
       }
-      auto* l = find(self, m.org, m.id);
+      std::vector<write_op> ops;
+      auto w = self->state.table->write_lock();
+      auto* l = add_one(self, m, ops);
       if (!l)
         return no_lead(m.id);
-      std::vector<write_op> ops;
-      ops.reserve(3);
-      auto before = l->unsaved_events;
-      auto w = self->state.table->write_lock();
-      record(self, *l, m.event, ops);
-      settle(self, *l, before, ops);
       return journal_write(self, std::move(ops), caf::make_message(event_answer(*l, m.event)),
                            {m.id});
     },
@@ -406,7 +408,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
     [=](msg::add_events& m) -> caf::result<msg::batch_outcome> {
       msg::batch_outcome out;
       std::vector<write_op> ops;
-      std::vector<std::pair<lead*, uint16_t>> touched; // with unsaved events before
+      std::unordered_map<lead*, uint16_t> touched; // with their unsaved events before
       auto w = self->state.table->write_lock();
       for (size_t i = 0; i < m.ids.size(); ++i) {
         auto* l = find(self, m.org, m.ids[i]);
@@ -415,9 +417,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                   problem{errc::not_found, "no lead with id " + id_to_hex(m.ids[i])});
           continue;
         }
-        if (std::find_if(touched.begin(), touched.end(),
-                         [l](auto& t) { return t.first == l; }) == touched.end())
-          touched.emplace_back(l, l->unsaved_events);
+        touched.try_emplace(l, l->unsaved_events);
         record(self, *l, m.events[i], ops);
         ++out.accepted;
       }

@@ -71,23 +71,13 @@ public:
         });
   }
 
-  /// Sends `msg` to `dest` with a reply_route to this bridge (the message
-  /// type has a `route` member): the answer comes straight from the thread
-  /// that has it (the journal's, for a write), not through the companion.
-  /// `cb` runs on this io thread, exactly once (a problem on timeout).
-  template <class Msg>
-  void request_direct(const caf::actor& dest, std::function<void(direct_result&)> cb, Msg msg) {
-    auto token = next_token_++;
-    pending_.emplace(token, entry{clock::now() + deadline_, {}, std::move(cb)});
-    arm_sweep();
-    msg.route = reply_route{sink_, token};
-    caf::anon_send(dest, std::move(msg));
-  }
-
-  /// request_direct for an event write, sent at the end of this turn of the
-  /// io loop: the event writes this io thread read in one turn reach their
-  /// shard as one add_event_burst (one message, one journal write) instead of
-  /// one message and one wake-up of the shard's worker each.
+  /// Sends an event write to its shard with a reply_route to this bridge:
+  /// the answer comes straight from the journal thread once the write is
+  /// durable, not through the companion; `cb` runs on this io thread,
+  /// exactly once (a problem on timeout). The message leaves at the end of
+  /// this turn of the io loop: the event writes this io thread read in one
+  /// turn reach their shard as one add_event_burst (one message, one journal
+  /// write) instead of one message and one wake-up of the worker each.
   void request_event(const caf::actor& shard, std::function<void(direct_result&)> cb,
                      msg::add_event m);
 

@@ -63,6 +63,16 @@ inline std::string tail(uint64_t lead_id) {
   return k;
 }
 
+/// The lead id of an 'L', 'E' or 'D' key.
+inline uint64_t lead_of(std::string_view key) {
+  return get_be64(key.substr(1));
+}
+
+/// The sequence number of an 'E' key.
+inline uint64_t event_seq_of(std::string_view key) {
+  return get_be64(key.substr(9));
+}
+
 /// First key after every event of a lead (for range deletes).
 inline std::string events_end(uint64_t lead_id) {
   return event(lead_id, UINT64_MAX) + '\xff';

@@ -195,10 +195,8 @@ std::optional<lead> store::get_lead(uint64_t id) {
   lead l;
   if (!st.ok() || !decode(value, l))
     return std::nullopt;
-  std::string marker;
-  if (db_->Get(rocksdb::ReadOptions{}, keys::tail(id), &marker).ok())
-    if (auto p = replay_tail(l))
-      component_log("store")->error("{}", p->detail);
+  if (auto p = replay_tail(l)) // finds nothing when the record is current
+    component_log("store")->error("{}", p->detail);
   return l;
 }
 
@@ -206,52 +204,64 @@ std::optional<problem> store::scan_tails(const std::function<void(uint64_t)>& fn
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
   for (it->Seek("D"); it->Valid() && it->key().starts_with("D"); it->Next())
-    fn(keys::get_be64(std::string_view{it->key().data() + 1, it->key().size() - 1}));
+    fn(keys::lead_of(std::string_view{it->key().data(), it->key().size()}));
   if (!it->status().ok())
     return to_error(it->status(), "scan of lead tails");
   return std::nullopt;
 }
 
-std::optional<problem> store::replay_tail(lead& l) {
-  auto begin = keys::event(l.id, l.event_seq);
-  auto end = keys::events_end(l.id);
+rocksdb::Status store::visit_events(
+  uint64_t lead_id, uint64_t from,
+  const std::function<bool(uint64_t seq, std::string_view record)>& fn) {
+  auto end = keys::events_end(lead_id);
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper{end};
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (it->Seek(keys::event(lead_id, from)); it->Valid(); it->Next()) {
+    auto k = it->key(), v = it->value();
+    if (!fn(keys::event_seq_of(std::string_view{k.data(), k.size()}),
+            std::string_view{v.data(), v.size()}))
+      break;
+  }
+  return it->status();
+}
+
+std::optional<problem> store::replay_tail(lead& l) {
   uint64_t replayed = 0;
-  for (it->Seek(begin); it->Valid(); it->Next()) {
-    auto key = it->key();
-    auto seq = keys::get_be64(std::string_view{key.data() + 9, key.size() - 9});
+  std::optional<problem> err;
+  auto st = visit_events(l.id, l.event_seq, [&](uint64_t seq, std::string_view record) {
     event_input ev;
     if (seq != l.event_seq)
-      return problem{errc::storage_error,
-                     "lead " + id_to_hex(l.id) + " misses event " + std::to_string(l.event_seq) +
-                       " (found " + std::to_string(seq) +
-                       "); restore from a snapshot (hotlead restore)"};
-    if (auto p = parse_event_record(std::string_view{it->value().data(), it->value().size()}, ev))
-      return problem{errc::storage_error, "corrupt event " + std::to_string(seq) + " of lead " +
-                                            id_to_hex(l.id) + " (" + p->detail +
-                                            "); restore from a snapshot (hotlead restore)"};
+      err = problem{errc::storage_error, "lead " + id_to_hex(l.id) + " misses event " +
+                                           std::to_string(l.event_seq) + " (found " +
+                                           std::to_string(seq) +
+                                           "); restore from a snapshot (hotlead restore)"};
+    else if (auto p = parse_event_record(record, ev))
+      err = problem{errc::storage_error, "corrupt event " + std::to_string(seq) + " of lead " +
+                                           id_to_hex(l.id) + " (" + p->detail +
+                                           "); restore from a snapshot (hotlead restore)"};
+    if (err)
+      return false;
     record_event(l, ev);
     ++replayed;
-  }
-  if (!it->status().ok())
-    return to_error(it->status(), "replay of a lead's events");
+    return true;
+  });
+  if (err)
+    return err;
+  if (!st.ok())
+    return to_error(st, "replay of a lead's events");
   l.unsaved_events = static_cast<uint16_t>(std::min<uint64_t>(replayed, UINT16_MAX));
   return std::nullopt;
 }
 
 std::vector<std::string> store::read_events(uint64_t lead_id, size_t limit) {
   std::vector<std::string> out;
-  auto begin = keys::event(lead_id, 0);
-  auto end = keys::events_end(lead_id);
-  rocksdb::ReadOptions ro;
-  rocksdb::Slice upper{end};
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
-  for (it->Seek(begin); it->Valid() && out.size() < limit; it->Next())
-    out.push_back(it->value().ToString());
+  if (limit > 0)
+    visit_events(lead_id, 0, [&](uint64_t, std::string_view record) {
+      out.emplace_back(record);
+      return out.size() < limit;
+    });
   return out;
 }
 

@@ -80,6 +80,11 @@ public:
   std::optional<uint64_t> free_bytes() const;
 
 private:
+  /// fn(seq, record) for the lead's stored events from `from` on, oldest
+  /// first, until it returns false.
+  rocksdb::Status visit_events(uint64_t lead_id, uint64_t from,
+                               const std::function<bool(uint64_t seq, std::string_view record)>& fn);
+
   store(rocksdb::DB* db, std::string dir) : db_(db), dir_(std::move(dir)) {}
   rocksdb::DB* db_;
   std::string dir_;
