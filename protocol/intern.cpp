@@ -7,6 +7,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "protocol/json_out.hpp"
+
 namespace hotlead {
 
 namespace {
@@ -18,9 +20,16 @@ constexpr size_t chunk_bits = 12;
 constexpr size_t chunk_size = size_t{1} << chunk_bits;
 constexpr size_t max_chunks = 4096; // 16M distinct names
 
+// A name and its JSON string literal (quoted and escaped), which the JSON
+// writer copies as is: a lead's tags, attribute keys, source and event
+// types need no escape check on every read.
+struct entry {
+  std::string name, json;
+};
+
 struct pool {
   std::mutex mtx; // writers only
-  std::array<std::atomic<std::string*>, max_chunks> chunks{};
+  std::array<std::atomic<entry*>, max_chunks> chunks{};
   std::unordered_map<std::string_view, symbol> index; // under mtx
   size_t size = 0;                                    // under mtx
 
@@ -34,13 +43,14 @@ struct pool {
       return 0; // pool full: the name reads as "" rather than growing forever
     auto* c = chunks[chunk].load(std::memory_order_relaxed);
     if (!c) {
-      c = new std::string[chunk_size];
+      c = new entry[chunk_size];
       chunks[chunk].store(c, std::memory_order_release);
     }
     auto& slot = c[size & (chunk_size - 1)];
-    slot.assign(name);
+    slot.name.assign(name);
+    append_json_string(slot.json, name);
     auto s = static_cast<symbol>(size++);
-    index.emplace(slot, s);
+    index.emplace(slot.name, s);
     return s;
   }
 };
@@ -72,7 +82,13 @@ symbol intern(std::string_view name) {
 std::string_view symbol_name(symbol s) {
   auto& p = the_pool();
   auto* c = p.chunks[s >> chunk_bits].load(std::memory_order_acquire);
-  return c ? std::string_view{c[s & (chunk_size - 1)]} : std::string_view{};
+  return c ? std::string_view{c[s & (chunk_size - 1)].name} : std::string_view{};
+}
+
+std::string_view symbol_json(symbol s) {
+  auto& p = the_pool();
+  auto* c = p.chunks[s >> chunk_bits].load(std::memory_order_acquire);
+  return c ? std::string_view{c[s & (chunk_size - 1)].json} : std::string_view{"\"\""};
 }
 
 size_t interned_count() {

@@ -19,6 +19,9 @@ symbol intern(std::string_view name);
 /// The name of a symbol; the view stays valid for the life of the process.
 std::string_view symbol_name(symbol s);
 
+/// The name as a JSON string literal, quoted and escaped (same lifetime).
+std::string_view symbol_json(symbol s);
+
 /// Number of distinct names interned so far (for metrics).
 size_t interned_count();
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "protocol/ids.hpp"
+#include "protocol/json_escape.hpp"
 
 namespace hotlead {
 
@@ -25,26 +26,8 @@ void text_field(std::string& out, std::string_view k, std::string_view v) {
   out += ',';
 }
 
-// Whether a JSON string of `s` needs an escape: 8 bytes at a time.
 bool needs_escape(std::string_view s) {
-  constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-  auto special = [](uint64_t x) { // any byte < 0x20, '"' or '\\' (exact for existence)
-    auto zero = [](uint64_t v) { return (v - ones) & ~v & high; };
-    return (((x - 0x20 * ones) & ~x & high) | zero(x ^ (0x22 * ones)) |
-            zero(x ^ (0x5c * ones))) != 0;
-  };
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t x;
-    std::memcpy(&x, s.data() + i, 8);
-    if (special(x))
-      return true;
-  }
-  if (i == s.size())
-    return false;
-  uint64_t x = 0x6161616161616161ULL; // the tail, padded with 'a'
-  std::memcpy(&x, s.data() + i, s.size() - i);
-  return special(x);
+  return needs_json_escape(s);
 }
 
 // Writes JSON into memory sized beforehand (lead_json_bound(), quoted_bound()):
@@ -96,15 +79,25 @@ struct json_writer {
     }
     raw(s.substr(run));
   }
-  // "key":"text", or "key":null when empty; with a trailing comma.
+  // "key":"text", or "key":null when empty; with a trailing comma. `plain`:
+  // the caller knows that `v` needs no escape.
   template <size_t N>
-  void text_field(const char (&quoted_key)[N], std::string_view v) {
+  void text_field(const char (&quoted_key)[N], std::string_view v, bool plain = false) {
     lit(quoted_key);
-    if (v.empty())
+    if (v.empty()) {
       lit("null");
-    else
+    } else if (plain) {
+      *p++ = '"';
+      raw(v);
+      *p++ = '"';
+    } else {
       str(v);
+    }
     *p++ = ',';
+  }
+  // An interned name: its JSON literal is made once, when interned.
+  void sym(symbol s) {
+    raw(symbol_json(s));
   }
   void quoted_time(millis t) {
     *p++ = '"';
@@ -178,21 +171,25 @@ void append_json_number(std::string& out, double d) {
 }
 
 // The fixed text of a lead's JSON (keys, punctuation, ids, times, the
-// status) is under 600 bytes; the rest is bounded per piece.
+// status) is under 600 bytes; the rest is bounded per piece. Texts checked
+// when stored (text_fields::plain()) and symbols are their exact size.
 size_t lead_json_bound(const lead& l) {
   size_t n = 600;
-  for (size_t i = 0; i < text_count; ++i)
-    n += quoted_size_bound(l.get(static_cast<text>(i)));
-  n += quoted_size_bound(symbol_name(l.source));
+  if (l.texts.plain())
+    n += l.texts.size() + 2 * text_count;
+  else
+    for (size_t i = 0; i < text_count; ++i)
+      n += quoted_size_bound(l.get(static_cast<text>(i)));
+  n += symbol_json(l.source).size();
   for (auto t : l.tags)
-    n += quoted_size_bound(symbol_name(t)) + 1;
+    n += symbol_json(t).size() + 1;
   for (auto& a : l.attributes) {
-    n += quoted_size_bound(symbol_name(a.key)) + 2;
+    n += symbol_json(a.key).size() + 2;
     auto* s = std::get_if<std::string>(&a.value);
     n += s ? quoted_size_bound(*s) : 32;
   }
   for (auto& c : l.counters) // "type":{"count":N,"first_at":"...","last_at":"..."},
-    n += quoted_size_bound(symbol_name(c.type)) + 100;
+    n += symbol_json(c.type).size() + 100;
   return n;
 }
 
@@ -207,38 +204,39 @@ void write_lead(std::string& out, const lead& l) {
   auto start = out.size();
   out.resize(start + lead_json_bound(l));
   json_writer w{out.data() + start};
+  bool plain = l.texts.plain();
   w.lit("{\"id\":");
   w.id(l.id);
   w.lit(",\"org_id\":");
   w.id(l.org);
   w.lit(",");
-  w.text_field("\"external_id\":", l.get(text::external_id));
-  w.text_field("\"email\":", l.get(text::email));
-  w.text_field("\"first_name\":", l.get(text::first_name));
-  w.text_field("\"last_name\":", l.get(text::last_name));
-  w.text_field("\"company\":", l.get(text::company));
-  w.text_field("\"title\":", l.get(text::title));
-  w.text_field("\"phone\":", l.get(text::phone));
+  w.text_field("\"external_id\":", l.get(text::external_id), plain);
+  w.text_field("\"email\":", l.get(text::email), plain);
+  w.text_field("\"first_name\":", l.get(text::first_name), plain);
+  w.text_field("\"last_name\":", l.get(text::last_name), plain);
+  w.text_field("\"company\":", l.get(text::company), plain);
+  w.text_field("\"title\":", l.get(text::title), plain);
+  w.text_field("\"phone\":", l.get(text::phone), plain);
   w.lit("\"source\":");
   if (l.source == 0)
     w.lit("null");
   else
-    w.str(symbol_name(l.source));
+    w.sym(l.source);
   w.lit(",\"status\":\"");
   w.raw(to_string(l.status));
   w.lit("\",");
-  w.text_field("\"owner\":", l.get(text::owner));
+  w.text_field("\"owner\":", l.get(text::owner), plain);
   w.lit("\"tags\":[");
   for (size_t i = 0; i < l.tags.size(); ++i) {
     if (i)
       *w.p++ = ',';
-    w.str(symbol_name(l.tags[i]));
+    w.sym(l.tags[i]);
   }
   w.lit("],\"attributes\":{");
   for (size_t i = 0; i < l.attributes.size(); ++i) {
     if (i)
       *w.p++ = ',';
-    w.str(symbol_name(l.attributes[i].key));
+    w.sym(l.attributes[i].key);
     *w.p++ = ':';
     w.attr(l.attributes[i].value);
   }
@@ -253,7 +251,7 @@ void write_lead(std::string& out, const lead& l) {
     auto& c = l.counters[i];
     if (i)
       *w.p++ = ',';
-    w.str(symbol_name(c.type));
+    w.sym(c.type);
     w.lit(":{\"count\":");
     w.uint(c.count);
     *w.p++ = ',';

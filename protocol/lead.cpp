@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocol/json_escape.hpp"
+
 namespace hotlead {
 
 namespace {
@@ -26,11 +28,17 @@ size_t heap(const std::string& s) {
 }
 
 constexpr size_t header_bytes = text_count * sizeof(uint32_t);
+// The top bit of the last end offset: some field needs a JSON escape.
+constexpr uint32_t escape_bit = 0x80000000u;
 
-uint32_t end_of(const char* block, size_t i) {
+uint32_t raw_end(const char* block, size_t i) {
   uint32_t v;
   std::memcpy(&v, block + i * sizeof(uint32_t), sizeof v);
   return v;
+}
+
+uint32_t end_of(const char* block, size_t i) {
+  return raw_end(block, i) & ~escape_bit;
 }
 
 } // namespace
@@ -72,12 +80,23 @@ void text_fields::assign(const std::array<std::string_view, text_count>& values)
   }
   std::unique_ptr<char[]> block{new char[header_bytes + total]};
   uint32_t end = 0;
+  bool escape = false;
   for (size_t i = 0; i < text_count; ++i) {
     std::memcpy(block.get() + header_bytes + end, values[i].data(), values[i].size());
     end += static_cast<uint32_t>(values[i].size());
-    std::memcpy(block.get() + i * sizeof(uint32_t), &end, sizeof end);
+    escape = escape || needs_json_escape(values[i]);
+    uint32_t stored = i + 1 == text_count && escape ? end | escape_bit : end;
+    std::memcpy(block.get() + i * sizeof(uint32_t), &stored, sizeof stored);
   }
   block_ = std::move(block);
+}
+
+bool text_fields::plain() const {
+  return !block_ || (raw_end(block_.get(), text_count - 1) & escape_bit) == 0;
+}
+
+size_t text_fields::size() const {
+  return block_ ? end_of(block_.get(), text_count - 1) : 0;
 }
 
 void text_fields::set(text f, std::string_view value) {
@@ -91,7 +110,7 @@ void text_fields::set(text f, std::string_view value) {
 }
 
 size_t text_fields::heap_bytes() const {
-  return block_ ? header_bytes + end_of(block_.get(), text_count - 1) : 0;
+  return block_ ? header_bytes + size() : 0;
 }
 
 // -- lead -------------------------------------------------------------------------

@@ -76,6 +76,12 @@ public:
   void assign(const std::array<std::string_view, text_count>& values);
   void set(text f, std::string_view value);
 
+  /// Whether no field needs a JSON escape (checked once, when stored).
+  bool plain() const;
+
+  /// The bytes of all fields together.
+  size_t size() const;
+
   /// Bytes allocated on the heap.
   size_t heap_bytes() const;
 

@@ -160,3 +160,29 @@ TEST_CASE("an escape is found at any position of a text, whatever its length") {
         CHECK(str(doc["company"]) == text);
       }
 }
+
+TEST_CASE("a lead's texts remember whether one needs an escape; symbols keep their JSON form") {
+  lead l;
+  CHECK(l.texts.plain());
+  CHECK(l.texts.size() == 0);
+  l.set(text::first_name, "Ann");
+  l.set(text::company, "say \"hi\""); // not the last field: the flag covers all eight
+  CHECK_FALSE(l.texts.plain());
+  CHECK(l.texts.size() == 3 + 8);
+  CHECK(l.get(text::owner).empty()); // the flag does not leak into the last offset
+  auto copy = l;                      // copies keep it
+  CHECK_FALSE(copy.texts.plain());
+  CHECK(lead_json(copy).find(R"("company":"say \"hi\"")") != std::string::npos);
+  l.set(text::company, "plain again");
+  CHECK(l.texts.plain());
+  CHECK(l.get(text::company) == "plain again");
+  l.set(text::owner, "o\\wner"); // the last field itself
+  CHECK_FALSE(l.texts.plain());
+  CHECK(l.get(text::owner) == "o\\wner");
+  CHECK(lead_json(l).find(R"("owner":"o\\wner")") != std::string::npos);
+
+  CHECK(symbol_json(intern("web")) == R"("web")");
+  CHECK(symbol_json(intern("a\"b\n")) == R"("a\"b\n")");
+  CHECK(symbol_name(intern("a\"b\n")) == "a\"b\n");
+  CHECK(symbol_json(0) == R"("")");
+}
