@@ -76,10 +76,56 @@ struct bridge::outbox {
   }
 };
 
+// Lead reads of one turn of the io loop, done together by flush(), which
+// the first of them posts.
+struct bridge::reads {
+  struct item {
+    const lead_table* table;
+    uint64_t org, id;
+    render_fn render;
+    std::function<void(std::string*)> cb;
+    std::string text;
+    bool found = false;
+  };
+
+  bool closed = false;
+  bool posted = false;
+  std::vector<item> items;
+  std::vector<item> taken; // flush()'s, kept for its capacity
+
+  void flush() {
+    posted = false;
+    if (closed) {
+      items.clear();
+      return;
+    }
+    // Callbacks may read again (a pipelined GET): those go to `items` and a new flush.
+    taken.swap(items);
+    std::sort(taken.begin(), taken.end(),
+              [](const item& a, const item& b) { return a.table < b.table; });
+    for (size_t i = 0; i < taken.size();) {
+      size_t n = 1;
+      while (i + n < taken.size() && n < lead_table::batch_max &&
+             taken[i + n].table == taken[i].table)
+        ++n;
+      taken[i].table->read_batch(std::span{taken.data() + i, n}, [](item& it, const lead* l) {
+        if (l) {
+          it.text = it.render(*l);
+          it.found = true;
+        }
+      });
+      i += n;
+    }
+    for (auto& it : taken)
+      it.cb(it.found ? &it.text : nullptr);
+    taken.clear();
+  }
+};
+
 bridge::bridge(caf::actor_system& sys, boost::asio::io_context& ioc,
                std::chrono::milliseconds deadline)
   : ioc_(ioc), eu_(&sys), sink_(std::make_shared<bridge_sink>(ioc, this)),
-    outbox_(std::make_shared<outbox>()), deadline_(deadline), timer_(ioc) {
+    outbox_(std::make_shared<outbox>()), reads_(std::make_shared<reads>()), deadline_(deadline), timer_(ioc) {
   auto hdl = sys.spawn<bridge_companion, caf::hidden>();
   hdl_ = caf::actor_cast<caf::strong_actor_ptr>(hdl);
   self_ = static_cast<bridge_companion*>(caf::actor_cast<caf::abstract_actor*>(hdl_));
@@ -107,6 +153,8 @@ void bridge::shutdown() {
     return;
   static_cast<bridge_sink&>(*sink_).close();
   outbox_->closed = true;
+  reads_->closed = true;
+  reads_->items.clear();
   timer_.cancel();
   self_->on_enqueue(nullptr);
   self_->cleanup(caf::make_error(caf::exit_reason::user_shutdown), &eu_);
@@ -168,6 +216,15 @@ void bridge::request_event(const caf::actor& shard, std::function<void(direct_re
   if (!outbox_->posted) {
     outbox_->posted = true;
     boost::asio::post(ioc_, [box = outbox_] { box->flush(); });
+  }
+}
+
+void bridge::read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
+                       std::function<void(std::string*)> cb) {
+  reads_->items.push_back({&table, org, id, render, std::move(cb), {}, false});
+  if (!reads_->posted) {
+    reads_->posted = true;
+    boost::asio::post(ioc_, [r = reads_] { r->flush(); });
   }
 }
 

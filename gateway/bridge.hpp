@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "actors/errors.hpp"
+#include "actors/lead_table.hpp"
 #include "actors/messages.hpp"
 #include "actors/reply_route.hpp"
 
@@ -81,6 +82,17 @@ public:
   void request_event(const caf::actor& shard, std::function<void(direct_result&)> cb,
                      msg::add_event m);
 
+  /// Turns a lead into an answer's text, under its shard's read lock.
+  using render_fn = std::string (*)(const lead&);
+
+  /// Reads a lead straight from its shard's table (no actor hop) at the end
+  /// of this turn of the io loop, with the other reads of the turn:
+  /// lead_table::read_batch overlaps their cache misses. `render` runs
+  /// under the table's read lock; `cb` gets its text, or null when `id` is
+  /// not a lead of `org`, after the lock is released, on this io thread.
+  void read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
+                 std::function<void(std::string*)> cb);
+
   /// Runs the callback of a direct request (io thread; the sink calls it).
   void complete(uint64_t token, direct_result& r);
 
@@ -110,6 +122,8 @@ private:
   std::shared_ptr<reply_sink> sink_; // a bridge_sink (bridge.cpp)
   struct outbox;
   std::shared_ptr<outbox> outbox_; // request_event()s of this turn, per shard
+  struct reads;
+  std::shared_ptr<reads> reads_; // read_lead()s of this turn
   caf::strong_actor_ptr hdl_;
   bridge_companion* self_ = nullptr;
   std::chrono::milliseconds deadline_;

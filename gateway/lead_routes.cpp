@@ -79,12 +79,14 @@ void handle_create_lead(const ctx_ptr& ctx) {
 void handle_get_lead(const ctx_ptr& ctx, uint64_t id) {
   if (!permitted(ctx, permission::read_leads))
     return;
-  // Read on this io thread under the shard's read lock: no actor hop.
-  std::string body;
-  if (!ctx->env.rt->table_for(id).read(ctx->who.org, id,
-                                        [&body](const lead& l) { body = lead_json(l); }))
-    return ctx->fail(errc::not_found, "no lead with id " + id_to_hex(id));
-  ctx->reply_json(200, std::move(body));
+  // Read on this io thread under the shard's read lock, no actor hop, with
+  // the other reads of this io turn (bridge::read_lead).
+  ctx->br.read_lead(ctx->env.rt->table_for(id), ctx->who.org, id, lead_json,
+                    [ctx, id](std::string* body) {
+                      if (!body)
+                        return ctx->fail(errc::not_found, "no lead with id " + id_to_hex(id));
+                      ctx->reply_json(200, std::move(*body));
+                    });
 }
 
 void handle_patch_lead(const ctx_ptr& ctx, uint64_t id) {

@@ -53,6 +53,44 @@ class TenancyTest(harness.ServerTestCase):
                 self.assertEqual(theirs["title"], missing["title"])
         self.b_unchanged()
 
+    def test_reads_arriving_together_each_get_their_own_answer(self):
+        # GETs of many connections that arrive in one turn of the io loop are
+        # read from the shards as one batch (bridge::read_lead): own leads,
+        # another org's lead and missing ids mixed in each batch.
+        a = self.keys["admin"]
+        own = [self.srv.create_lead(a, {"email": "batch%d@example.com" % i,
+                                        "company": 'Quote "%d" & Co' % i})
+               for i in range(12)]
+        wanted = []  # per connection: (path, expected lead or None)
+        for c in range(16):
+            row = []
+            for j in range(6):
+                k = (c * 6 + j) % 14
+                if k < 12:
+                    row.append(("/v1/leads/" + own[k]["id"], own[k]))
+                elif k == 12:
+                    row.append(("/v1/leads/" + self.lead_b["id"], None))
+                else:
+                    row.append(("/v1/leads/" + MISSING, None))
+            wanted.append(row)
+        socks = [self.srv.raw_socket() for _ in wanted]
+        for s in socks:
+            self.addCleanup(s.close)
+        auth = {"Authorization": "Bearer " + a}
+        for s, row in zip(socks, wanted):
+            s.sendall(b"".join(harness.raw_request_bytes("GET", p, headers=auth) for p, _ in row))
+        for s, row in zip(socks, wanted):
+            reader = s.makefile("rb")
+            for path, lead in row:
+                res = harness.read_raw_response(reader)
+                if lead is None:
+                    self.assertEqual(res.status, 404, path)
+                    self.assertEqual(res.json()["code"], "not_found")
+                else:
+                    self.assertEqual(res.status, 200, path)
+                    self.assertEqual(res.json(), lead)
+        self.b_unchanged()
+
     def test_a_batch_event_for_another_orgs_lead_is_not_found(self):
         a = self.keys["admin"]
         own = self.srv.create_lead(a, {"first_name": "batch"})
