@@ -82,6 +82,10 @@ struct request_ctx {
   auth_cache* cache; // owned by the connection; null when there is none
   bool answered = false;
 
+  /// Empties the context for the connection's next request (its strings
+  /// keep their capacity).
+  void reset();
+
   void reply(http_reply r);
   void reply_json(unsigned status, std::string body);
   void fail(const problem& p);

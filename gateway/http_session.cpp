@@ -102,8 +102,7 @@ void http_session::on_timer() {
 void http_session::do_read() {
   if (env_.draining.load())
     return do_close();
-  req_ = {};
-  parser_.emplace(req_);
+  parser_.emplace(fresh_request());
   parser_->header_limit(16 * 1024);
   parser_->body_limit(env_.cfg.max_body_bytes);
   body_timed_out_ = false;
@@ -176,16 +175,27 @@ void http_session::on_parse_error(beast::error_code ec) {
 void http_session::on_request() {
   keep_alive_ = parser_->keep_alive();
   version_ = parser_->version();
-  request_id_ = req_.request_id;
+  request_id_ = ctx_->req.request_id;
   enter(phase::routing, std::nullopt);
   ++env_.edge_metrics.in_flight;
-  auto ctx = std::make_shared<request_ctx>(env_, br_, std::move(req_),
-                                           [self = shared_from_this()](http_reply rep) {
-                                             --self->env_.edge_metrics.in_flight;
-                                             self->on_reply(std::move(rep));
-                                           },
-                                           &auth_);
-  dispatch(ctx);
+  // Cleared once called (request_ctx::reply): the context does not keep an
+  // idle connection alive.
+  ctx_->done = [self = shared_from_this()](http_reply rep) {
+    --self->env_.edge_metrics.in_flight;
+    self->on_reply(std::move(rep));
+  };
+  ctx_->start = request_ctx::clock::now();
+  dispatch(ctx_);
+}
+
+http_request& http_session::fresh_request() {
+  // The last request's context is reused, its strings with their capacity,
+  // unless something still holds it (a callback of a request that timed out).
+  if (ctx_ && ctx_.use_count() == 1)
+    ctx_->reset();
+  else
+    ctx_ = std::make_shared<request_ctx>(env_, br_, http_request{}, responder{}, &auth_);
+  return ctx_->req;
 }
 
 void http_session::on_reply(http_reply r) {

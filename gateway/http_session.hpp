@@ -69,7 +69,9 @@ private:
   phase phase_ = phase::header;
   bool body_timed_out_ = false;
   boost::beast::flat_buffer buffer_;
-  http_request req_; // filled by parser_
+  /// The context of the next request, its http_request empty (parser_ fills it).
+  http_request& fresh_request();
+  ctx_ptr ctx_; // the request being read or answered
   std::optional<request_parser> parser_;
   edge_env& env_;
   bridge& br_;

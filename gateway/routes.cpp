@@ -13,13 +13,25 @@ namespace hotlead {
 
 // -- request_ctx ----------------------------------------------------------------
 
+void request_ctx::reset() {
+  for (auto* s : {&req.method, &req.target, &req.authorization, &req.content_type, &req.body,
+                  &req.request_id})
+    s->clear();
+  path = query = {};
+  route = route_id::unmatched;
+  who = {};
+  answered = false;
+}
+
 void request_ctx::reply(http_reply r) {
   if (answered)
     return;
   answered = true;
   auto secs = std::chrono::duration<double>(clock::now() - start).count();
   env.edge_metrics.record(route, r.status, secs);
-  done(std::move(r));
+  auto d = std::move(done);
+  done = nullptr;
+  d(std::move(r));
 }
 
 void request_ctx::reply_json(unsigned status, std::string body) {
