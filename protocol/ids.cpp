@@ -1,5 +1,8 @@
 #include "protocol/ids.hpp"
 
+#include <array>
+#include <cstring>
+
 #include <random>
 
 namespace hotlead {
@@ -39,11 +42,19 @@ std::string random_hex(size_t n_bytes) {
   return out;
 }
 
-char* write_id(char* buf, uint64_t id) {
-  for (int i = 15; i >= 0; --i) {
-    buf[i] = hex_digits[id & 0xf];
-    id >>= 4;
+// "000102...feff": two hex digits per byte value, so an id is 8 lookups.
+constexpr auto hex_pairs = [] {
+  std::array<char, 512> t{};
+  for (size_t b = 0; b < 256; ++b) {
+    t[2 * b] = hex_digits[b >> 4];
+    t[2 * b + 1] = hex_digits[b & 0xf];
   }
+  return t;
+}();
+
+char* write_id(char* buf, uint64_t id) {
+  for (int i = 0; i < 8; ++i)
+    std::memcpy(buf + 2 * i, &hex_pairs[2 * ((id >> (56 - 8 * i)) & 0xff)], 2);
   return buf + id_chars;
 }
 

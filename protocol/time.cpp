@@ -63,6 +63,20 @@ void append_time(std::string& out, millis t) {
   out.append(buf, write_time(buf, t));
 }
 
+namespace {
+
+// "000102...99": two decimal digits per value below 100.
+constexpr auto digit_pairs = [] {
+  std::array<char, 200> t{};
+  for (size_t v = 0; v < 100; ++v) {
+    t[2 * v] = static_cast<char>('0' + v / 10);
+    t[2 * v + 1] = static_cast<char>('0' + v % 10);
+  }
+  return t;
+}();
+
+} // namespace
+
 char* write_time(char* buf, millis t) {
   // Hot: a lead's JSON holds ~15 times, spread over many days. Digits by
   // hand, and the date part ("YYYY-MM-DDT") from a small per-thread cache
@@ -96,10 +110,7 @@ char* write_time(char* buf, millis t) {
     slot.day = days;
   }
   std::memcpy(buf, date, 11);
-  auto two = [&buf](size_t at, uint32_t v) {
-    buf[at] = static_cast<char>('0' + v / 10);
-    buf[at + 1] = static_cast<char>('0' + v % 10);
-  };
+  auto two = [&buf](size_t at, uint32_t v) { std::memcpy(buf + at, &digit_pairs[2 * v], 2); };
   two(11, rem / 3600000);
   buf[13] = ':';
   two(14, rem / 60000 % 60);
@@ -108,8 +119,7 @@ char* write_time(char* buf, millis t) {
   buf[19] = '.';
   auto ms = rem % 1000;
   buf[20] = static_cast<char>('0' + ms / 100);
-  buf[21] = static_cast<char>('0' + ms / 10 % 10);
-  buf[22] = static_cast<char>('0' + ms % 10);
+  two(21, ms % 100);
   buf[23] = 'Z';
   return buf + time_chars;
 }
