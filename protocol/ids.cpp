@@ -69,23 +69,31 @@ std::string id_to_hex(uint64_t id) {
   return out;
 }
 
+// A hex digit's value per byte, 0xff for anything else: no branch per
+// character (ids are random, so digit-or-letter branches mispredict).
+constexpr auto hex_values = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(0xff);
+  for (unsigned c = 0; c < 10; ++c)
+    t['0' + c] = static_cast<uint8_t>(c);
+  for (unsigned c = 0; c < 6; ++c) {
+    t['a' + c] = static_cast<uint8_t>(10 + c);
+    t['A' + c] = static_cast<uint8_t>(10 + c);
+  }
+  return t;
+}();
+
 std::optional<uint64_t> parse_id(std::string_view s) {
   if (s.size() != 16)
     return std::nullopt;
   uint64_t v = 0;
+  unsigned bad = 0;
   for (char c : s) {
-    unsigned d;
-    if (c >= '0' && c <= '9')
-      d = static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      d = static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F')
-      d = static_cast<unsigned>(c - 'A' + 10);
-    else
-      return std::nullopt;
-    v = (v << 4) | d;
+    auto d = hex_values[static_cast<unsigned char>(c)];
+    bad |= d;
+    v = (v << 4) | (d & 0xf);
   }
-  if (v == 0)
+  if ((bad & 0xf0) != 0 || v == 0)
     return std::nullopt;
   return v;
 }

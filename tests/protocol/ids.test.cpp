@@ -19,6 +19,15 @@ TEST_CASE("malformed ids are rejected") {
   for (auto bad : {"", "123", "0123456789abcdeg", "0123456789abcdef0", "0000000000000000",
                    " 123456789abcdef"})
     CHECK_MESSAGE(!parse_id(bad).has_value(), bad);
+  // Every byte that is not a hex digit, at every position.
+  for (int c = 0; c < 256; ++c) {
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    for (size_t pos = 0; pos < 16; ++pos) {
+      std::string id = "0123456789abcdef";
+      id[pos] = static_cast<char>(c);
+      CHECK(parse_id(id).has_value() == hex);
+    }
+  }
 }
 
 TEST_CASE("fresh ids do not repeat") {
