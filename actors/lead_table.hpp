@@ -1,6 +1,6 @@
 // A shard's leads in memory. The shard actor is the only writer and changes
-// the table only while holding its write lock; io threads read single leads
-// under the read lock, so a GET is answered on the io thread that received
+// the table only while holding its write lock; io threads read leads (one,
+// or a batch) under the read lock, so a GET is answered on the io thread that received
 // it, without a message to the shard and back (two cross-thread hops, the
 // largest cost of a read; see docs/PERFORMANCE.md). The shard actor itself
 // reads without the lock: no other thread writes.

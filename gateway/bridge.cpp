@@ -125,7 +125,8 @@ struct bridge::reads {
 bridge::bridge(caf::actor_system& sys, boost::asio::io_context& ioc,
                std::chrono::milliseconds deadline)
   : ioc_(ioc), eu_(&sys), sink_(std::make_shared<bridge_sink>(ioc, this)),
-    outbox_(std::make_shared<outbox>()), reads_(std::make_shared<reads>()), deadline_(deadline), timer_(ioc) {
+    outbox_(std::make_shared<outbox>()), reads_(std::make_shared<reads>()), deadline_(deadline),
+    timer_(ioc) {
   auto hdl = sys.spawn<bridge_companion, caf::hidden>();
   hdl_ = caf::actor_cast<caf::strong_actor_ptr>(hdl);
   self_ = static_cast<bridge_companion*>(caf::actor_cast<caf::abstract_actor*>(hdl_));
