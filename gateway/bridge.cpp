@@ -83,7 +83,7 @@ struct bridge::reads {
     const lead_table* table;
     uint64_t org, id;
     render_fn render;
-    std::function<void(std::string*)> cb;
+    read_callback cb;
     std::string text;
     bool found = false;
   };
@@ -117,7 +117,7 @@ struct bridge::reads {
       i += n;
     }
     for (auto& it : taken)
-      it.cb(it.found ? &it.text : nullptr);
+      it.cb(it.id, it.found ? &it.text : nullptr);
     taken.clear();
   }
 };
@@ -221,7 +221,7 @@ void bridge::request_event(const caf::actor& shard, std::function<void(direct_re
 }
 
 void bridge::read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
-                       std::function<void(std::string*)> cb) {
+                       read_callback cb) {
   reads_->items.push_back({&table, org, id, render, std::move(cb), {}, false});
   if (!reads_->posted) {
     reads_->posted = true;

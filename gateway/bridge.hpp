@@ -88,10 +88,13 @@ public:
   /// Reads a lead straight from its shard's table (no actor hop) at the end
   /// of this turn of the io loop, with the other reads of the turn:
   /// lead_table::read_batch overlaps their cache misses. `render` runs
-  /// under the table's read lock; `cb` gets its text, or null when `id` is
-  /// not a lead of `org`, after the lock is released, on this io thread.
+  /// under the table's read lock; `cb` gets the id and the text, or null
+  /// when `id` is not a lead of `org`, after the lock is released, on this
+  /// io thread. (The id is handed back so that a callback capturing only a
+  /// shared_ptr fits std::function's small buffer: no allocation.)
+  using read_callback = std::function<void(uint64_t id, std::string* text)>;
   void read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
-                 std::function<void(std::string*)> cb);
+                 read_callback cb);
 
   /// Runs the callback of a direct request (io thread; the sink calls it).
   void complete(uint64_t token, direct_result& r);

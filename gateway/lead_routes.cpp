@@ -60,12 +60,6 @@ std::optional<msg::upsert_mode> parse_upsert(const ctx_ptr& ctx) {
   return std::nullopt;
 }
 
-// The id of /v1/leads/{id}, from the path (dispatch has checked it).
-uint64_t lead_of_path(const ctx_ptr& ctx) {
-  auto p = ctx->path;
-  return parse_id(p.substr(p.rfind('/') + 1)).value_or(0);
-}
-
 } // namespace
 
 void handle_create_lead(const ctx_ptr& ctx) {
@@ -88,10 +82,9 @@ void handle_get_lead(const ctx_ptr& ctx, uint64_t id) {
   // Read on this io thread under the shard's read lock, no actor hop, with
   // the other reads of this io turn (bridge::read_lead).
   ctx->br.read_lead(ctx->env.rt->table_for(id), ctx->who.org, id, lead_json,
-                    [ctx](std::string* body) { // ctx alone: no allocation for the callback
+                    [ctx](uint64_t id, std::string* body) {
                       if (!body)
-                        return ctx->fail(errc::not_found,
-                                         "no lead with id " + id_to_hex(lead_of_path(ctx)));
+                        return ctx->fail(errc::not_found, "no lead with id " + id_to_hex(id));
                       ctx->reply_json(200, std::move(*body));
                     });
 }

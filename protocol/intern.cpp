@@ -79,16 +79,24 @@ symbol intern(std::string_view name) {
   return i->second;
 }
 
+namespace {
+
+// The entry of a symbol; null for one past the pool (never handed out).
+const entry* entry_of(symbol s) {
+  auto* c = the_pool().chunks[s >> chunk_bits].load(std::memory_order_acquire);
+  return c ? &c[s & (chunk_size - 1)] : nullptr;
+}
+
+} // namespace
+
 std::string_view symbol_name(symbol s) {
-  auto& p = the_pool();
-  auto* c = p.chunks[s >> chunk_bits].load(std::memory_order_acquire);
-  return c ? std::string_view{c[s & (chunk_size - 1)].name} : std::string_view{};
+  auto* e = entry_of(s);
+  return e ? std::string_view{e->name} : std::string_view{};
 }
 
 std::string_view symbol_json(symbol s) {
-  auto& p = the_pool();
-  auto* c = p.chunks[s >> chunk_bits].load(std::memory_order_acquire);
-  return c ? std::string_view{c[s & (chunk_size - 1)].json} : std::string_view{"\"\""};
+  auto* e = entry_of(s);
+  return e ? std::string_view{e->json} : std::string_view{"\"\""};
 }
 
 size_t interned_count() {

@@ -26,10 +26,6 @@ void text_field(std::string& out, std::string_view k, std::string_view v) {
   out += ',';
 }
 
-bool needs_escape(std::string_view s) {
-  return needs_json_escape(s);
-}
-
 // Writes JSON into memory sized beforehand (lead_json_bound(), quoted_bound()):
 // no capacity check per piece. A GET's answer is mostly a lead written by it
 // (docs/PERFORMANCE.md).
@@ -49,7 +45,7 @@ struct json_writer {
   // time; only a string with something to escape takes the byte loop.
   void str(std::string_view s) {
     *p++ = '"';
-    if (!needs_escape(s))
+    if (!needs_json_escape(s))
       raw(s);
     else
       escaped(s);
@@ -150,7 +146,7 @@ constexpr size_t quoted_bound(size_t n) {
 // checked fast), the bound otherwise: a tight bound means a smaller buffer
 // to allocate and clear.
 size_t quoted_size_bound(std::string_view s) {
-  return needs_escape(s) ? quoted_bound(s.size()) : s.size() + 2;
+  return needs_json_escape(s) ? quoted_bound(s.size()) : s.size() + 2;
 }
 
 } // namespace
