@@ -14,6 +14,7 @@
 
 #include "persistence/keys.hpp"
 #include "persistence/log.hpp"
+#include "persistence/wal_file.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_in.hpp"
@@ -32,6 +33,7 @@ problem to_error(const rocksdb::Status& st, std::string_view during) {
 std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem>& err) {
   rocksdb::Options opts;
   opts.create_if_missing = true;
+  opts.env = zeroed_wal_env(); // the WAL overwrites zeros: persistence/wal_file.hpp
   opts.IncreaseParallelism(2);
   opts.OptimizeLevelStyleCompaction();
   opts.max_open_files = 512;
