@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <queue>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -135,10 +137,67 @@ struct run_clock {
   }
 };
 
+/// Fixed-rate sends of one worker's connections, paced by one timer: a
+/// timer per connection reprogrammed the kernel's timerfd on nearly every
+/// request (36% of the load generator's CPU at 110k req/s on a VM). The
+/// timer fires at most every `min_gap`, sending every connection that is due;
+/// a send may leave up to min_gap late, and the lateness is charged to the
+/// server (latency counts from the scheduled time), never hidden.
+struct pacer {
+  static constexpr auto min_gap = std::chrono::microseconds{100};
+  struct due {
+    clock_type::time_point at;
+    std::function<void(clock_type::time_point)> send;
+    bool operator>(const due& o) const {
+      return at > o.at;
+    }
+  };
+
+  explicit pacer(asio::io_context& ioc) : timer(ioc) {}
+
+  void add(clock_type::time_point at, std::function<void(clock_type::time_point)> send) {
+    queue.push({at, std::move(send)});
+    // Re-arm only for a send due more than min_gap before the armed time.
+    if (!armed || at + min_gap < armed_at)
+      arm(std::max(at, last_fire + min_gap));
+  }
+
+private:
+  void arm(clock_type::time_point at) {
+    armed = true;
+    armed_at = at;
+    timer.expires_at(at);
+    timer.async_wait([this](boost::system::error_code ec) {
+      if (ec)
+        return;
+      armed = false;
+      fire();
+    });
+  }
+
+  void fire() {
+    auto now = clock_type::now();
+    last_fire = now;
+    while (!queue.empty() && queue.top().at <= now) {
+      auto d = queue.top(); // the send may add() to the queue
+      queue.pop();
+      d.send(d.at);
+    }
+    if (!queue.empty() && !armed)
+      arm(std::max(queue.top().at, now + min_gap));
+  }
+
+  asio::steady_timer timer;
+  std::priority_queue<due, std::vector<due>, std::greater<>> queue;
+  bool armed = false;
+  clock_type::time_point armed_at, last_fire;
+};
+
 struct worker {
   asio::io_context ioc{1};
   thread_stats stats;
   std::atomic<bool>* stopping;
+  pacer pace{ioc};
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -184,11 +243,7 @@ private:
     next_at_ += std::chrono::duration_cast<clock_type::duration>(interval_);
     if (clock_type::now() >= at)
       return send(at);
-    timer_.expires_at(at);
-    timer_.async_wait([self = shared_from_this(), at](beast::error_code ec) {
-      if (!ec)
-        self->send(at);
-    });
+    w_.pace.add(at, [self = shared_from_this()](clock_type::time_point t) { self->send(t); });
   }
 
   void send(clock_type::time_point intended) {
