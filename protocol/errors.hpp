@@ -33,6 +33,7 @@ enum class errc : uint8_t {
   not_ready,
   internal,
   invalid_request,
+  invalid_model, // a scoring model that cannot be used (422)
 };
 
 /// A domain error: stable code plus a message that says what to fix.
