@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "protocol/intern.hpp"
+#include "protocol/json_out.hpp"
+#include "protocol/time.hpp"
 
 namespace hotlead {
 
@@ -180,6 +182,53 @@ score score_of(const scoring_model& m, const lead& l,
               : out.total >= m.grades.c ? 'C'
                                         : 'D';
   return out;
+}
+
+namespace {
+
+std::string_view kind_name(factor_kind k) {
+  switch (k) {
+    case factor_kind::fit: return "fit";
+    case factor_kind::engagement: return "engagement";
+    case factor_kind::predictive: return "predictive";
+    case factor_kind::bound: return "bound";
+  }
+  return "fit";
+}
+
+} // namespace
+
+void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
+                 std::optional<double> probability) {
+  out += "{\"total\":";
+  out += format_points(s.total);
+  out += ",\"fit\":";
+  out += format_points(s.fit);
+  out += ",\"engagement\":";
+  out += format_points(s.engagement);
+  out += ",\"grade\":\"";
+  out += s.grade;
+  out += "\",\"probability\":";
+  if (probability)
+    append_json_number(out, *probability);
+  else
+    out += "null";
+  out += ",\"model_version\":";
+  out += std::to_string(model_version);
+  out += ",\"computed_at\":\"";
+  append_time(out, computed_at);
+  out += "\",\"factors\":[";
+  for (size_t i = 0; i < s.factors.size(); ++i) {
+    const auto& f = s.factors[i];
+    out += i ? ",{\"kind\":\"" : "{\"kind\":\"";
+    out += kind_name(f.kind);
+    out += "\",\"name\":";
+    append_json_string(out, f.name);
+    out += ",\"points\":";
+    out += format_points(f.points);
+    out += '}';
+  }
+  out += "]}";
 }
 
 } // namespace hotlead

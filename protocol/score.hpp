@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -56,6 +57,13 @@ void record_engagement(const scoring_model& m, std::vector<engagement_state>& st
 /// The lead's score at `now`.
 score score_of(const scoring_model& m, const lead& l,
                const std::vector<engagement_state>& state, millis now);
+
+/// The score object's JSON (a stable shape; README): total, fit, engagement,
+/// grade, probability (null without a predictive model), model_version,
+/// computed_at and factors [{kind, name, points}], points with at most two
+/// decimals.
+void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
+                 std::optional<double> probability = std::nullopt);
 
 /// Decayed engagement points of one rule's state at `now`, in hundredths.
 centipoints engagement_points(const engagement_rule& r, const engagement_state& s, millis now);

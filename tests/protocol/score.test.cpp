@@ -208,3 +208,23 @@ TEST_CASE("factors add up exactly to fit, engagement and total on random leads a
     CHECK(s.total <= m.max);
   }
 }
+
+TEST_CASE("the score object's JSON") {
+  auto m = model_of(R"({"fit":[{"id":"has-email","field":"email","op":"exists","points":12.5},
+                              {"id":"big","field":"title","op":"exists","points":95}],
+                       "engagement":[{"id":"demo","event":"demo_request","points":7.25}]})");
+  std::vector<engagement_state> st;
+  record_engagement(m, st, "demo_request", t0, nullptr);
+  auto s = score_of(m, sample_lead(), st, t0);
+  std::string out;
+  write_score(out, s, 3, t0);
+  CHECK(out == R"({"total":100,"fit":107.5,"engagement":7.25,"grade":"A","probability":null,)"
+               R"("model_version":3,"computed_at":"2023-11-14T22:13:20.000Z","factors":[)"
+               R"({"kind":"fit","name":"has-email","points":12.5},)"
+               R"({"kind":"fit","name":"big","points":95},)"
+               R"({"kind":"engagement","name":"demo","points":7.25},)"
+               R"({"kind":"bound","name":"max","points":-14.75}]})");
+  out.clear();
+  write_score(out, s, 3, t0, 0.25);
+  CHECK(out.find(R"("probability":0.25,)") != std::string::npos);
+}
