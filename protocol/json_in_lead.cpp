@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "protocol/ascii.hpp"
 #include "protocol/json_parse.hpp"
 
 namespace hotlead {
@@ -196,8 +197,7 @@ std::optional<std::string> normalize_email(std::string_view s) {
     if (u <= 0x20 || c == '"' || c == ',' || c == ';' || c == '<' || c == '>' || c == '(' ||
         c == ')' || c == '\\' || c == '[' || c == ']')
       return std::nullopt;
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
+    c = ascii_lower(c);
   }
   return out;
 }

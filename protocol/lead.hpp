@@ -58,6 +58,10 @@ enum class text : uint8_t {
 };
 inline constexpr size_t text_count = 8;
 
+/// The API names of the text fields, indexed by `text`.
+inline constexpr std::array<std::string_view, text_count> text_names{
+  "external_id", "email", "first_name", "last_name", "company", "title", "phone", "owner"};
+
 /// A lead's text fields in one heap block: eight 32-bit end offsets, then
 /// the bytes. 8 bytes inline and one allocation instead of eight
 /// std::strings (256 bytes inline plus one allocation per long value):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "protocol/ascii.hpp"
 #include "protocol/intern.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/time.hpp"
@@ -11,28 +12,13 @@ namespace hotlead {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
-}
-
 /// `needle` is lower-case already (the parser made it so).
 bool icontains(std::string_view hay, std::string_view needle, bool at_start) {
   if (needle.size() > hay.size())
     return false;
   size_t last = at_start ? 0 : hay.size() - needle.size();
   for (size_t i = 0; i <= last; ++i)
-    if (iequals(hay.substr(i, needle.size()), needle))
+    if (ascii_iequals(hay.substr(i, needle.size()), needle))
       return true;
   return false;
 }
@@ -44,7 +30,7 @@ bool string_holds(const predicate& p, std::string_view v) {
     case rule_op::in:
       return std::any_of(p.values.begin(), p.values.end(), [&](const attr_value& x) {
         auto* s = std::get_if<std::string>(&x);
-        return s && iequals(*s, v);
+        return s && ascii_iequals(*s, v);
       });
     case rule_op::contains: return icontains(v, p.strings[0], false);
     case rule_op::prefix: return icontains(v, p.strings[0], true);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "protocol/ascii.hpp"
 #include "protocol/json_parse.hpp"
 
 namespace hotlead {
@@ -27,14 +28,6 @@ struct at {
     return {errc::invalid_model, std::move(d)};
   }
 };
-
-std::string ascii_lower(std::string_view s) {
-  std::string out{s};
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::optional<problem> points_of(const at& where, std::string_view name, element v,
                                  centipoints& out) {
@@ -186,20 +179,10 @@ std::optional<problem> only(const at& where, object obj,
 }
 
 std::optional<problem> target_of(const at& where, std::string_view field, fit_rule& r) {
-  static constexpr std::array<std::pair<std::string_view, text>, 8> texts{{
-    {"external_id", text::external_id},
-    {"email", text::email},
-    {"first_name", text::first_name},
-    {"last_name", text::last_name},
-    {"company", text::company},
-    {"title", text::title},
-    {"phone", text::phone},
-    {"owner", text::owner},
-  }};
-  for (auto& [name, f] : texts)
-    if (name == field) {
+  for (size_t i = 0; i < text_count; ++i)
+    if (text_names[i] == field) {
       r.target = rule_target::text;
-      r.field = f;
+      r.field = static_cast<text>(i);
       return std::nullopt;
     }
   if (field == "source")

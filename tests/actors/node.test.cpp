@@ -23,6 +23,7 @@
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
+#include "tests/support/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
@@ -47,9 +48,7 @@ struct fixture {
   // hour unless a test asks for it.
   explicit fixture(const fs::path& dir, size_t shards = 3,
                    std::chrono::milliseconds sweep = std::chrono::hours{1}) {
-    std::optional<problem> err;
-    db = store::open(dir.string(), err);
-    REQUIRE(db);
+    db = testing::open_store(dir);
     jr = std::make_unique<journal>(*db, true);
     sys = std::make_unique<caf::actor_system>(cfg);
     nd = std::make_unique<node>(*sys, *db, *jr, node_options{shards, limits{}, 5, 2, sweep});

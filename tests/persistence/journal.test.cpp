@@ -13,6 +13,7 @@
 #include "persistence/store.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/ids.hpp"
+#include "tests/support/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
@@ -20,14 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::open_store;
 using testing::temp_dir;
-
-std::unique_ptr<store> open_store(const fs::path& p) {
-  std::optional<problem> err;
-  auto db = store::open(p.string(), err);
-  REQUIRE_MESSAGE(db, (err ? err->detail : ""));
-  return db;
-}
 
 write_op put(const lead& l) {
   write_op op{write_op::put, keys::lead(l.id), {}};

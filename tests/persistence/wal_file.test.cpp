@@ -14,6 +14,7 @@
 #include "persistence/keys.hpp"
 #include "persistence/store.hpp"
 #include "persistence/wal_file.hpp"
+#include "tests/support/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hotlead;
@@ -21,14 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::open_store;
 using testing::temp_dir;
-
-std::unique_ptr<store> open_store(const fs::path& p) {
-  std::optional<problem> err;
-  auto db = store::open(p.string(), err);
-  REQUIRE_MESSAGE(db, (err ? err->detail : ""));
-  return db;
-}
 
 std::vector<fs::path> wal_files(const fs::path& dir) {
   std::vector<fs::path> out;
