@@ -63,6 +63,9 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
                     auto dir = std::make_shared<org_init>();
                     dir->org = o.id;
                     dir->rt = self->state.cfg->rt;
+                    dir->jr = self->state.cfg->jr;
+                    dir->models = self->state.cfg->models;
+                    dir->jobs = self->state.cfg->jobs;
                     auto hdl = spawn_org(self->system(), dir);
                     self->link_to(hdl); // org actors stop with the catalog
                     self->state.cfg->org_actors[o.id] = hdl;

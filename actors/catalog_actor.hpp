@@ -15,12 +15,16 @@
 
 namespace hotlead {
 
+class job_table;
 class journal;
+class model_registry;
 class router;
 
 struct catalog_init {
   journal* jr = nullptr;
   const router* rt = nullptr;
+  model_registry* models = nullptr;
+  job_table* jobs = nullptr;
   std::unordered_map<uint64_t, org> orgs;
   std::unordered_map<uint64_t, caf::actor> org_actors; // recovered, already spawned
   std::unordered_map<uint64_t, api_key> keys;           // by key id

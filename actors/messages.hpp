@@ -9,22 +9,29 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "actors/jobs.hpp"
 #include "actors/reply_route.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/lead.hpp"
 #include "protocol/org.hpp"
 #include "protocol/query.hpp"
+#include "protocol/scoring_model.hpp"
 
 namespace hotlead::msg {
 
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 /// Shard → itself: rewrite the records of leads with an event tail.
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
+/// Shard → itself: the next chunk of a re-score.
+using rescore_atom = caf::atom_constant<caf::atom("rescore")>;
 
 enum class upsert_mode : uint8_t { none, email, external_id };
 
@@ -86,7 +93,59 @@ struct list_leads { // → list_page
   list_query query;
 };
 
+/// Re-scores the org's leads whose engagement state is not in terms of
+/// `version` (its active model): the shard's part of a re-score job, or its
+/// own at start-up (a re-score a restart interrupted; no job then).
+struct rescore {
+  uint64_t org;
+  uint32_t version;
+  std::shared_ptr<job> run; // may be null
+};
+
+/// Job thread → shard: the stored events of leads whose new engagement rules
+/// need them (rescore), in chunks; `last` ends the shard's part.
+struct replay_events {
+  struct item {
+    uint64_t lead;
+    std::vector<event_input> events; // oldest first
+  };
+  uint64_t org;
+  uint32_t version;
+  std::shared_ptr<job> run;
+  std::vector<item> items;
+  bool last = false;
+};
+
+/// Scores the org's leads with a proposed model beside their current score
+/// (POST /v1/scoring-model:preview). → preview_part
+struct preview_scores {
+  uint64_t org;
+  std::shared_ptr<const scoring_model> model;
+};
+
+struct preview_part {
+  static constexpr size_t buckets = 10;
+  struct side {
+    std::array<uint64_t, 4> grades{}; // A, B, C, D
+    std::array<uint64_t, buckets> histogram{};
+    centipoints sum = 0;
+  };
+  uint64_t leads = 0, grade_changes = 0, estimated = 0;
+  side current, proposed;
+};
+
 // -- to org actors ------------------------------------------------------------
+
+struct put_model { // → std::string (the version's JSON)
+  uint64_t org;
+  std::string json;
+  std::shared_ptr<scoring_model> model;
+};
+
+struct activate_model { // → std::string (the re-score job's JSON)
+  uint64_t org;
+  uint32_t version;
+};
 
 struct upsert_lead { // → lead_written
   uint64_t org;
@@ -143,6 +202,12 @@ struct key_grant {
 
 } // namespace hotlead::msg
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::rescore)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::replay_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_scores)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_part)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::put_model)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::activate_model)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::get_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::create_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::update_lead)

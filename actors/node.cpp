@@ -9,10 +9,14 @@
 #include <thread>
 
 #include "actors/catalog_actor.hpp"
+#include "actors/jobs.hpp"
+#include "actors/model_registry.hpp"
 #include "actors/org_actor.hpp"
 #include "actors/shard_actor.hpp"
 #include "persistence/log.hpp"
 #include "persistence/store.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/score.hpp"
 
 namespace hotlead {
 
@@ -51,7 +55,8 @@ caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> wat
 } // namespace
 
 node::node(caf::actor_system& sys, store& db, journal& jr, node_options opts)
-  : sys_(sys), db_(db), jr_(jr), opts_(opts), stats_(new node_stats(opts.shards)) {
+  : sys_(sys), db_(db), jr_(jr), opts_(opts), stats_(new node_stats(opts.shards)),
+    models_(new model_registry), jobs_(new job_table) {
 }
 
 node::~node() {
@@ -62,7 +67,35 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
   auto t0 = std::chrono::steady_clock::now();
   auto cat = std::make_shared<catalog_init>();
   cat->jr = &jr_;
+  cat->models = models_.get();
+  cat->jobs = jobs_.get();
   if (auto err = db_.scan_orgs([&](org&& o) { cat->orgs.emplace(o.id, std::move(o)); }))
+    return err;
+  // Scoring models before leads: replayed events are scored with them.
+  std::optional<problem> model_err;
+  if (auto err = db_.scan_models([&](store::stored_model&& m) {
+        model_entry e;
+        e.version = m.version;
+        e.created_at = m.created_at;
+        e.json = std::move(m.json);
+        if (auto p = parse_scoring_model(e.json, e.model); p && !model_err)
+          model_err = problem{errc::storage_error, "stored scoring model version " +
+                                                     std::to_string(m.version) + " of org " +
+                                                     id_to_hex(m.org) + " no longer parses (" +
+                                                     p->detail + ")"};
+        auto expected = models_->stored(m.org) ? models_->versions(m.org).size() + 1 : 1;
+        if (e.version == expected)
+          models_->add(m.org, std::move(e));
+        else if (!model_err)
+          model_err = problem{errc::storage_error, "scoring model versions of org " +
+                                                     id_to_hex(m.org) + " have a gap before " +
+                                                     std::to_string(m.version)};
+      }))
+    return err;
+  if (model_err)
+    return model_err;
+  if (auto err = db_.scan_active_models(
+        [&](uint64_t org, uint32_t v) { models_->activate(org, v); }))
     return err;
   // Leads: parallel scans, each bucketing by shard; then one build per shard.
   const size_t n = opts_.shards, threads = std::max<size_t>(opts_.recovery_threads, 1);
@@ -114,7 +147,13 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
         if (i == leads.end() || tail_err)
           return; // no such lead: nothing to replay
         auto seq = i->second.event_seq;
-        if ((tail_err = db_.replay_tail(i->second)))
+        auto& reg = *models_;
+        if ((tail_err = db_.replay_tail(i->second, [&reg](lead& l, const event_input& ev) {
+               record_event(l, ev);
+               if (l.model_version != 0)
+                 if (auto* e = reg.find(l.org, l.model_version))
+                   score_event(e->model, l, ev); // else: the shard re-scores it at start
+             })))
           return;
         ++tail_leads;
         tail_events += i->second.event_seq - seq;
@@ -132,6 +171,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     init.index = s;
     init.jr = &jr_;
     init.db = &db_;
+    init.models = models_.get();
     init.stats = stats_.get();
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;
@@ -148,6 +188,9 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     auto d = std::make_shared<org_init>();
     d->org = id;
     d->rt = router_.get();
+    d->jr = &jr_;
+    d->models = models_.get();
+    d->jobs = jobs_.get();
     dirs.emplace(id, std::move(d));
   }
   for (auto& p : parts)

@@ -22,6 +22,8 @@ namespace hotlead {
 
 class store;
 class journal;
+class job_table;
+class model_registry;
 
 struct node_options {
   size_t shards = 4;
@@ -65,6 +67,13 @@ public:
   const node_options& options() const {
     return opts_;
   }
+  /// The orgs' scoring models (read by io threads, changed by org actors).
+  const model_registry& models() const {
+    return *models_;
+  }
+  job_table& jobs() {
+    return *jobs_;
+  }
 
 private:
   caf::actor_system& sys_;
@@ -73,6 +82,8 @@ private:
   node_options opts_;
   std::unique_ptr<node_stats> stats_;
   std::unique_ptr<router> router_;
+  std::unique_ptr<model_registry> models_;
+  std::unique_ptr<job_table> jobs_;
   caf::actor catalog_;
   std::vector<caf::actor> all_;
 };

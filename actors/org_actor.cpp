@@ -3,14 +3,24 @@
 #include <caf/all.hpp>
 
 #include "actors/errors.hpp"
+#include "actors/jobs.hpp"
 #include "actors/messages.hpp"
+#include "actors/model_registry.hpp"
 #include "actors/router.hpp"
+#include "persistence/journal.hpp"
+#include "persistence/keys.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
 
 namespace hotlead {
 
 struct org_state {
   std::shared_ptr<org_init> dir;
+  // Work to finish (in this actor) once the journal has a record.
+  std::unordered_map<uint64_t, std::function<void(const std::optional<problem>&)>> pending;
+  uint64_t next_token = 1;
+  bool model_write = false;   // a model change is on its way to the journal
+  std::shared_ptr<job> rescore; // the last re-score job
   static inline const char* name = "org";
 };
 
@@ -86,6 +96,116 @@ caf::result<msg::lead_written> forward(self_ptr self, uint64_t id, Message m,
   return rp;
 }
 
+// -- scoring models ---------------------------------------------------------------
+
+void journal_write(self_ptr self, std::vector<write_op> ops,
+                   std::function<void(const std::optional<problem>&)> then) {
+  auto token = self->state.next_token++;
+  self->state.pending.emplace(token, std::move(then));
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  self->state.dir->jr->append(std::move(ops), [me, token](const std::optional<problem>& err) {
+    caf::anon_send(me, msg::committed_atom::value, token, err);
+  });
+}
+
+// The default model as the org's stored version 1 (stored with its first
+// change of model, so a later release's default does not change it).
+model_entry stored_default(const model_registry& reg) {
+  auto e = reg.fallback();
+  e.created_at = now_ms();
+  return e;
+}
+
+write_op model_record(uint64_t org, const model_entry& e) {
+  std::string v;
+  keys::put_be64(v, static_cast<uint64_t>(e.created_at));
+  v += e.json;
+  return {write_op::put, keys::model(org, e.version), std::move(v)};
+}
+
+caf::error busy() {
+  return make_error(errc::conflict, "another change of this org's scoring model is being "
+                                    "stored; retry");
+}
+
+caf::result<std::string> put_model(self_ptr self, msg::put_model& m) {
+  if (self->state.model_write)
+    return busy();
+  auto& d = *self->state.dir;
+  auto& reg = *d.models;
+  bool first = !reg.stored(d.org); // the default, version 1, is stored with it
+  std::vector<write_op> ops;
+  auto v1 = std::make_shared<model_entry>(stored_default(reg));
+  if (first)
+    ops.push_back(model_record(d.org, *v1));
+  model_entry e;
+  e.version = first ? 2 : static_cast<uint32_t>(reg.versions(d.org).size() + 1);
+  e.created_at = now_ms();
+  e.json = std::move(m.json);
+  e.model = std::move(*m.model);
+  ops.push_back(model_record(d.org, e));
+  auto rp = self->make_response_promise<std::string>();
+  auto entry = std::make_shared<model_entry>(std::move(e));
+  self->state.model_write = true;
+  journal_write(self, std::move(ops), [=](const std::optional<problem>& err) mutable {
+    self->state.model_write = false;
+    if (err) {
+      rp.deliver(make_error(*err));
+      return;
+    }
+    auto& reg = *self->state.dir->models;
+    auto org = self->state.dir->org;
+    if (!reg.stored(org)) {
+      reg.add(org, std::move(*v1));
+      reg.activate(org, 1);
+    }
+    auto& added = reg.add(org, std::move(*entry));
+    rp.deliver(model_version_json(added, reg.active(org).version == added.version));
+  });
+  return rp;
+}
+
+caf::result<std::string> activate_model(self_ptr self, const msg::activate_model& m) {
+  auto& d = *self->state.dir;
+  auto* e = d.models->find(d.org, m.version);
+  if (!e)
+    return make_error(errc::not_found, "no scoring model version " + std::to_string(m.version) +
+                                         "; GET /v1/scoring-model/versions lists them");
+  if (self->state.model_write)
+    return busy();
+  if (auto& j = self->state.rescore; j && !j->finished_at.load())
+    return make_error(errc::conflict, "a re-score is running (job " + id_to_hex(j->id) +
+                                        "); activate when it is done (GET /v1/jobs/" +
+                                        id_to_hex(j->id) + ")");
+  auto rp = self->make_response_promise<std::string>();
+  std::vector<write_op> ops;
+  auto v1 = std::make_shared<model_entry>(stored_default(*d.models));
+  if (!d.models->stored(d.org)) // the default becomes a stored version 1
+    ops.push_back(model_record(d.org, *v1));
+  ops.push_back({write_op::put, keys::active_model(d.org), std::to_string(m.version)});
+  auto version = m.version;
+  self->state.model_write = true;
+  journal_write(self, std::move(ops), [=](const std::optional<problem>& err) mutable {
+    self->state.model_write = false;
+    if (err) {
+      rp.deliver(make_error(*err));
+      return;
+    }
+    auto& d = *self->state.dir;
+    if (!d.models->stored(d.org))
+      d.models->add(d.org, std::move(*v1));
+    d.models->activate(d.org, version);
+    auto& shards = d.rt->shards();
+    auto j = d.jobs->create(d.org, "rescore", "\"model_version\":" + std::to_string(version),
+                            static_cast<int>(shards.size()));
+    self->state.rescore = j;
+    for (auto& s : shards)
+      self->send(s, msg::rescore{d.org, version, j});
+    rp.deliver(j->json());
+  });
+  return rp;
+}
+
 std::optional<uint64_t> existing(self_ptr self, const msg::upsert_lead& m) {
   auto& d = *self->state.dir;
   const index* idx = nullptr;
@@ -138,6 +258,16 @@ caf::behavior org_actor(caf::stateful_actor<org_state>* self, std::shared_ptr<or
     [=](msg::remove_lead& m) -> caf::result<msg::lead_written> {
       auto id = m.id;
       return forward(self, id, std::move(m), reservation{});
+    },
+    [=](msg::put_model& m) { return put_model(self, m); },
+    [=](const msg::activate_model& m) { return activate_model(self, m); },
+    [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
+      auto i = self->state.pending.find(token);
+      if (i == self->state.pending.end())
+        return;
+      auto then = std::move(i->second);
+      self->state.pending.erase(i);
+      then(err);
     },
   };
 }

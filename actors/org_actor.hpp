@@ -4,6 +4,8 @@
 // and delete. It reserves identities before forwarding to the lead's shard
 // and releases them when the shard refuses, so two racing creates with one
 // email cannot both succeed. Events and reads skip it and go to the shard.
+// It also stores the org's scoring model versions and activates them,
+// starting the re-score job on every shard.
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -16,6 +18,9 @@
 
 namespace hotlead {
 
+class job_table;
+class journal;
+class model_registry;
 class router;
 
 /// email or external_id → lead id. Keyed by a 128-bit hash of the value
@@ -39,6 +44,9 @@ using identity_index = std::unordered_map<identity_key, uint64_t, identity_hash>
 struct org_init {
   uint64_t org = 0;
   const router* rt = nullptr;
+  journal* jr = nullptr;
+  model_registry* models = nullptr; // the org's scoring models (PUT, activate)
+  job_table* jobs = nullptr;
   identity_index by_email, by_external_id;
 };
 

@@ -19,13 +19,16 @@
 namespace hotlead {
 
 class journal;
+class job_table;
+class model_registry;
 class store;
 struct node_stats;
 
 struct shard_init {
   size_t index = 0;
   journal* jr = nullptr;
-  store* db = nullptr; // read-only here: rolls back writes that failed to commit
+  store* db = nullptr; // read-only here: roll-backs, event replays of a re-score
+  const model_registry* models = nullptr;
   node_stats* stats = nullptr;
   limits lim;
   uint64_t max_events_per_lead = 1000; // raw events kept in RocksDB per lead

@@ -149,7 +149,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   node nd{sys, *db, jr, nopts};
   key_table keys;
   metrics edge_metrics;
-  edge_env env{nullptr, {}, keys, edge_metrics, nd.stats(), jr, *db, c.lim, c.edge};
+  edge_env env{nullptr, nullptr, nullptr, {}, keys, edge_metrics, nd.stats(), jr, *db, c.lim, c.edge};
   server srv{sys, env};
   if (auto e = srv.start()) {
     log->critical("{}", e->detail);
@@ -172,6 +172,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   for (auto& k : recovered)
     keys.add(k.record, k.org_actor);
   env.rt = &nd.routes();
+  env.models = &nd.models();
+  env.jobs = &nd.jobs();
   env.catalog = nd.catalog();
   if (auto e = bootstrap(c, *db, jr, sys, nd, keys, srv.port())) {
     log->critical("bootstrap failed: {}", e->detail);

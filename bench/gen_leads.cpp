@@ -3,7 +3,7 @@
 // uses, so `hotlead serve` recovers them at its next start. Each lead gets
 // its 8 text fields, source, status, 2 tags, 5 attributes and --events
 // events (6 types, see bench/fixtures.hpp) recorded with record_event (so
-// the per-type counters and the recent ring are filled), plus the raw event
+// the per-type counters are filled), plus the raw event
 // records under keys::event, exactly as a shard writes them.
 //
 // The org (and a key for it) must already exist: create them once through
@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
   const millis now = now_ms();
   const auto t0 = std::chrono::steady_clock::now();
   uint64_t written_events = 0;
-  uint64_t footprint_bytes = 0, record_bytes = 0, cap_recent = 0, cap_counters = 0,
+  uint64_t footprint_bytes = 0, record_bytes = 0, cap_engagement = 0, cap_counters = 0,
            cap_attrs = 0;
   std::vector<write_op> ops;
   std::string resp;
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       lead back;
       if (decode(op.value, back)) {
         footprint_bytes += footprint(back);
-        cap_recent += back.recent.capacity();
+        cap_engagement += back.engagement.capacity();
         cap_counters += back.counters.capacity();
         cap_attrs += back.attributes.capacity();
       }
@@ -312,10 +312,10 @@ int main(int argc, char** argv) {
     auto per = [&](uint64_t v) { return static_cast<double>(v) / static_cast<double>(count); };
     std::fprintf(stderr,
                  "per lead as recovered (decoded): footprint() %.0f bytes = sizeof(lead) %zu + "
-                 "heap (recent ring capacity %.1f x %zu B, counters %.1f x %zu B, attributes %.1f x "
+                 "heap (engagement state capacity %.1f x %zu B, counters %.1f x %zu B, attributes %.1f x "
                  "%zu B, long strings); plus the shard's hash-map node and bucket; encoded record "
                  "%.0f bytes\n",
-                 per(footprint_bytes), sizeof(lead), per(cap_recent), sizeof(recent_event),
+                 per(footprint_bytes), sizeof(lead), per(cap_engagement), sizeof(engagement_state),
                  per(cap_counters), sizeof(event_counter), per(cap_attrs), sizeof(attribute),
                  per(record_bytes));
   } else {

@@ -82,6 +82,7 @@ struct bridge::reads {
   struct item {
     const lead_table* table;
     uint64_t org, id;
+    const model_registry* models;
     render_fn render;
     read_callback cb;
     std::string text;
@@ -110,7 +111,7 @@ struct bridge::reads {
         ++n;
       taken[i].table->read_batch(std::span{taken.data() + i, n}, [](item& it, const lead* l) {
         if (l) {
-          it.text = it.render(*l);
+          it.text = it.render(*l, *it.models);
           it.found = true;
         }
       });
@@ -220,9 +221,9 @@ void bridge::request_event(const caf::actor& shard, std::function<void(direct_re
   }
 }
 
-void bridge::read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
-                       read_callback cb) {
-  reads_->items.push_back({&table, org, id, render, std::move(cb), {}, false});
+void bridge::read_lead(const lead_table& table, uint64_t org, uint64_t id,
+                       const model_registry& models, render_fn render, read_callback cb) {
+  reads_->items.push_back({&table, org, id, &models, render, std::move(cb), {}, false});
   if (!reads_->posted) {
     reads_->posted = true;
     boost::asio::post(ioc_, [r = reads_] { r->flush(); });

@@ -29,6 +29,8 @@
 
 namespace hotlead {
 
+class model_registry;
+
 class bridge_companion
   : public caf::extend<caf::actor_companion, bridge_companion>::with<caf::mixin::requester> {
 public:
@@ -83,7 +85,7 @@ public:
                      msg::add_event m);
 
   /// Turns a lead into an answer's text, under its shard's read lock.
-  using render_fn = std::string (*)(const lead&);
+  using render_fn = std::string (*)(const lead&, const model_registry&);
 
   /// Reads a lead straight from its shard's table (no actor hop) at the end
   /// of this turn of the io loop, with the other reads of the turn:
@@ -93,8 +95,8 @@ public:
   /// io thread. (The id is handed back so that a callback capturing only a
   /// shared_ptr fits std::function's small buffer: no allocation.)
   using read_callback = std::function<void(uint64_t id, std::string* text)>;
-  void read_lead(const lead_table& table, uint64_t org, uint64_t id, render_fn render,
-                 read_callback cb);
+  void read_lead(const lead_table& table, uint64_t org, uint64_t id,
+                 const model_registry& models, render_fn render, read_callback cb);
 
   /// Runs the callback of a direct request (io thread; the sink calls it).
   void complete(uint64_t token, direct_result& r);

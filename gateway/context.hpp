@@ -26,6 +26,9 @@ class error;
 namespace hotlead {
 
 class bridge;
+struct lead;
+class job_table;
+class model_registry;
 class router;
 class store;
 class journal;
@@ -45,6 +48,8 @@ struct edge_config {
 
 struct edge_env {
   const router* rt = nullptr; // set once recovery is done (then ready = true)
+  const model_registry* models = nullptr; // likewise
+  job_table* jobs = nullptr;              // likewise
   caf::actor catalog;
   key_table& keys;
   metrics& edge_metrics;
@@ -114,5 +119,19 @@ void handle_patch_lead(const ctx_ptr& ctx, uint64_t id);
 void handle_delete_lead(const ctx_ptr& ctx, uint64_t id);
 void handle_post_event(const ctx_ptr& ctx, uint64_t id);
 void handle_events_batch(const ctx_ptr& ctx);
+// gateway/score_routes.cpp
+void handle_get_score(const ctx_ptr& ctx, uint64_t id);
+void handle_score_history(const ctx_ptr& ctx, uint64_t id);
+void handle_get_scoring_model(const ctx_ptr& ctx);
+void handle_put_scoring_model(const ctx_ptr& ctx);
+void handle_list_model_versions(const ctx_ptr& ctx);
+void handle_preview_model(const ctx_ptr& ctx);
+void handle_activate_model(const ctx_ptr& ctx, std::string_view version);
+void handle_get_job(const ctx_ptr& ctx, std::string_view id);
+void handle_score_stateless(const ctx_ptr& ctx);
+/// A lead object with its score (GET /v1/leads/{id}; gateway/lead_routes.cpp).
+std::string scored_lead_json(const lead& l, const model_registry& models);
+/// Whether the caller's role may do `p`; answers 403 when not.
+bool permitted(const ctx_ptr& ctx, permission p);
 
 } // namespace hotlead

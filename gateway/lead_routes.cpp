@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "actors/messages.hpp"
+#include "actors/model_registry.hpp"
 #include "actors/router.hpp"
 #include "gateway/bridge.hpp"
 #include "gateway/context.hpp"
@@ -15,10 +16,18 @@
 #include "protocol/json_in.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/query.hpp"
+#include "protocol/score.hpp"
 
 namespace hotlead {
 
-namespace {
+std::string scored_lead_json(const lead& l, const model_registry& models) {
+  auto* e = models.find(l.org, l.model_version);
+  if (!e)
+    e = &models.active(l.org);
+  std::string out;
+  write_scored_lead(out, l, e->model, e->version, now_ms());
+  return out;
+}
 
 bool permitted(const ctx_ptr& ctx, permission p) {
   if (allowed(ctx->who.key_role, p))
@@ -32,6 +41,8 @@ bool permitted(const ctx_ptr& ctx, permission p) {
                                  "right role");
   return false;
 }
+
+namespace {
 
 // Answers a write that went through the org actor.
 void reply_written(const ctx_ptr& ctx, caf::expected<msg::lead_written>& r, unsigned ok_status) {
@@ -81,7 +92,8 @@ void handle_get_lead(const ctx_ptr& ctx, uint64_t id) {
     return;
   // Read on this io thread under the shard's read lock, no actor hop, with
   // the other reads of this io turn (bridge::read_lead).
-  ctx->br.read_lead(ctx->env.rt->table_for(id), ctx->who.org, id, lead_json,
+  ctx->br.read_lead(ctx->env.rt->table_for(id), ctx->who.org, id, *ctx->env.models,
+                    scored_lead_json,
                     [ctx](uint64_t id, std::string* body) {
                       if (!body)
                         return ctx->fail(errc::not_found, "no lead with id " + id_to_hex(id));

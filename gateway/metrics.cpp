@@ -13,7 +13,10 @@ std::string_view route_label(route_id r) {
     "DELETE /v1/orgs/{org}/keys/{id}", "GET /v1/leads",
     "POST /v1/leads",        "GET /v1/leads/{id}",   "PATCH /v1/leads/{id}",
     "DELETE /v1/leads/{id}", "POST /v1/leads/{id}/events", "POST /v1/events:batch",
-    "POST /admin/snapshot",  "unmatched"};
+    "POST /admin/snapshot",  "GET /v1/leads/{id}/score", "GET /v1/leads/{id}/score/history",
+    "GET /v1/scoring-model", "PUT /v1/scoring-model", "GET /v1/scoring-model/versions",
+    "POST /v1/scoring-model:preview", "POST /v1/scoring-model/{version}:activate",
+    "GET /v1/jobs/{id}",     "POST /v1/score",       "unmatched"};
   return labels[static_cast<size_t>(r)];
 }
 

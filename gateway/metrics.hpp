@@ -31,6 +31,15 @@ enum class route_id : uint8_t {
   post_event,
   post_events_batch,
   snapshot,
+  get_score,
+  score_history,
+  get_scoring_model,
+  put_scoring_model,
+  list_model_versions,
+  preview_model,
+  activate_model,
+  get_job,
+  score_stateless,
   unmatched,
   count_
 };
@@ -39,8 +48,8 @@ std::string_view route_label(route_id r);
 
 class metrics {
 public:
-  static constexpr std::array<unsigned, 17> statuses = {
-    200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 504, 0};
+  static constexpr std::array<unsigned, 18> statuses = {
+    200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 504, 0};
   static constexpr std::array<double, 14> buckets = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
 

@@ -186,6 +186,22 @@ void dispatch_leads(const ctx_ptr& ctx, const segments& sg, const std::string& m
     }
     return;
   }
+  if (sg.n == 4 && sg.s[3] == "score") {
+    if (m != "GET")
+      return method_not_allowed(ctx, "GET");
+    ctx->route = route_id::get_score;
+    if (authenticate(ctx) && lead_id(ctx, sg.s[2], id))
+      handle_get_score(ctx, id);
+    return;
+  }
+  if (sg.n == 5 && sg.s[3] == "score" && sg.s[4] == "history") {
+    if (m != "GET")
+      return method_not_allowed(ctx, "GET");
+    ctx->route = route_id::score_history;
+    if (authenticate(ctx) && lead_id(ctx, sg.s[2], id))
+      handle_score_history(ctx, id);
+    return;
+  }
   if (sg.n == 4 && sg.s[3] == "events") {
     if (m != "POST")
       return method_not_allowed(ctx, "POST");
@@ -253,6 +269,33 @@ void dispatch(const ctx_ptr& ctx) {
     } else if (sg.n == 5 && sg.s[1] == "orgs" && sg.s[3] == "keys") {
       if (only("DELETE", route_id::revoke_key) && authenticate(ctx))
         handle_revoke_key(ctx, sg.s[2], sg.s[4]);
+    } else if (sg.n == 2 && sg.s[1] == "scoring-model") {
+      if (m == "GET") {
+        ctx->route = route_id::get_scoring_model;
+        if (authenticate(ctx))
+          handle_get_scoring_model(ctx);
+      } else if (m == "PUT") {
+        ctx->route = route_id::put_scoring_model;
+        if (authenticate(ctx) && json_body(ctx))
+          handle_put_scoring_model(ctx);
+      } else {
+        method_not_allowed(ctx, "GET, PUT");
+      }
+    } else if (sg.n == 3 && sg.s[1] == "scoring-model" && sg.s[2] == "versions") {
+      if (only("GET", route_id::list_model_versions) && authenticate(ctx))
+        handle_list_model_versions(ctx);
+    } else if (sg.n == 2 && sg.s[1] == "scoring-model:preview") {
+      if (only("POST", route_id::preview_model) && authenticate(ctx) && json_body(ctx))
+        handle_preview_model(ctx);
+    } else if (sg.n == 3 && sg.s[1] == "scoring-model" && sg.s[2].ends_with(":activate")) {
+      if (only("POST", route_id::activate_model) && authenticate(ctx))
+        handle_activate_model(ctx, sg.s[2].substr(0, sg.s[2].size() - 9));
+    } else if (sg.n == 3 && sg.s[1] == "jobs") {
+      if (only("GET", route_id::get_job) && authenticate(ctx))
+        handle_get_job(ctx, sg.s[2]);
+    } else if (sg.n == 2 && sg.s[1] == "score") {
+      if (only("POST", route_id::score_stateless) && authenticate(ctx) && json_body(ctx))
+        handle_score_stateless(ctx);
     } else if (sg.n == 2 && sg.s[1] == "events:batch") {
       if (only("POST", route_id::post_events_batch) && authenticate(ctx) && json_body(ctx, true))
         handle_events_batch(ctx);

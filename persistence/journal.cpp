@@ -107,9 +107,11 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   for (auto& e : batch)
     for (auto& op : e.ops) {
       switch (op.kind) {
-        case write_op::put: wb.Put(op.key, op.value); break;
-        case write_op::del: wb.Delete(op.key); break;
-        case write_op::del_range: wb.DeleteRange(op.key, op.value); break;
+        case write_op::put: wb.Put(db_.family_of(op.key), op.key, op.value); break;
+        case write_op::del: wb.Delete(db_.family_of(op.key), op.key); break;
+        case write_op::del_range:
+          wb.DeleteRange(db_.family_of(op.key), op.key, op.value);
+          break;
       }
     }
   rocksdb::WriteOptions wo;

@@ -9,6 +9,10 @@
 //                          replays the events from the record's event_seq on
 //                          (the record is rewritten every few events or
 //                          seconds, not on every event)
+//   'S' org id, version → scoring model version: be64 created_at, then its JSON
+//   'A' org id          → the org's active model version (decimal)
+//   'H' lead id, seq    → score history entry: be64 total (hundredths, as
+//                          two's complement), then its JSON (bounded per lead)
 // Header-only, no RocksDB: actors build keys for journal writes with it.
 #pragma once
 
@@ -63,12 +67,37 @@ inline std::string tail(uint64_t lead_id) {
   return k;
 }
 
-/// The lead id of an 'L', 'E' or 'D' key.
+inline std::string model(uint64_t org, uint64_t version) {
+  std::string k{"S"};
+  put_be64(k, org);
+  put_be64(k, version);
+  return k;
+}
+
+inline std::string active_model(uint64_t org) {
+  std::string k{"A"};
+  put_be64(k, org);
+  return k;
+}
+
+inline std::string history(uint64_t lead_id, uint64_t seq) {
+  std::string k{"H"};
+  put_be64(k, lead_id);
+  put_be64(k, seq);
+  return k;
+}
+
+/// First key after every history entry of a lead.
+inline std::string history_end(uint64_t lead_id) {
+  return history(lead_id, UINT64_MAX) + '\xff';
+}
+
+/// The lead id of an 'L', 'E', 'D' or 'H' key (the org id of 'S' and 'A').
 inline uint64_t lead_of(std::string_view key) {
   return get_be64(key.substr(1));
 }
 
-/// The sequence number of an 'E' key.
+/// The sequence number of an 'E' or 'H' key (the version of an 'S' key).
 inline uint64_t event_seq_of(std::string_view key) {
   return get_be64(key.substr(9));
 }

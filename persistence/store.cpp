@@ -53,17 +53,34 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Score history ('H' keys) has a column family of its own with RocksDB's
+  // skiplist memtable: it is read while the server runs (GET .../score/
+  // history and the tail replay), which the vector memtable makes costly.
+  opts.create_missing_column_families = true;
+  rocksdb::ColumnFamilyOptions history_opts{opts};
+  history_opts.memtable_factory.reset(new rocksdb::SkipListFactory);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families{
+    {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{opts}},
+    {"history", history_opts}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  auto st = rocksdb::DB::Open(opts, dir, &db);
+  auto st = rocksdb::DB::Open(rocksdb::DBOptions{opts}, dir, families, &handles, &db);
   if (!st.ok()) {
     err = to_error(st, "open of " + dir);
     if (st.IsIOError() && st.ToString().find("lock") != std::string::npos)
       err->detail += " (is another hotlead running on this data directory?)";
     return nullptr;
   }
-  return std::unique_ptr<store>{new store{db, dir}};
+  auto s = std::unique_ptr<store>{new store{db, dir}};
+  s->history_ = handles[1];
+  db->DestroyColumnFamilyHandle(handles[0]); // the default family's handle is the DB's own
+  return s;
+}
+
+rocksdb::ColumnFamilyHandle* store::family_of(std::string_view key) const {
+  return !key.empty() && key[0] == 'H' ? history_ : db_->DefaultColumnFamily();
 }
 
 std::optional<uint64_t> store::free_bytes() const {
@@ -84,8 +101,12 @@ void store::close(bool sync_wal) {
     // A clean stop flushes memtables so the next start need not replay the WAL.
     rocksdb::FlushOptions fo;
     db_->Flush(fo);
+    db_->Flush(fo, history_);
     db_->FlushWAL(true);
   }
+  if (history_)
+    db_->DestroyColumnFamilyHandle(history_);
+  history_ = nullptr;
   db_->Close();
   delete db_;
   db_ = nullptr;
@@ -191,13 +212,13 @@ std::optional<problem> store::scan_keys(const std::function<void(api_key&&)>& fn
   return scan_prefix<api_key>(db_, 'K', fn, "api key");
 }
 
-std::optional<lead> store::get_lead(uint64_t id) {
+std::optional<lead> store::get_lead(uint64_t id, const event_apply& apply) {
   std::string value;
   auto st = db_->Get(rocksdb::ReadOptions{}, keys::lead(id), &value);
   lead l;
   if (!st.ok() || !decode(value, l))
     return std::nullopt;
-  if (auto p = replay_tail(l)) // finds nothing when the record is current
+  if (auto p = replay_tail(l, apply)) // finds nothing when the record is current
     component_log("store")->error("{}", p->detail);
   return l;
 }
@@ -229,7 +250,7 @@ rocksdb::Status store::visit_events(
   return it->status();
 }
 
-std::optional<problem> store::replay_tail(lead& l) {
+std::optional<problem> store::replay_tail(lead& l, const event_apply& apply) {
   uint64_t replayed = 0;
   std::optional<problem> err;
   auto st = visit_events(l.id, l.event_seq, [&](uint64_t seq, std::string_view record) {
@@ -245,7 +266,7 @@ std::optional<problem> store::replay_tail(lead& l) {
                                            "); restore from a snapshot (hotlead restore)"};
     if (err)
       return false;
-    record_event(l, ev);
+    apply(l, ev);
     ++replayed;
     return true;
   });
@@ -254,6 +275,102 @@ std::optional<problem> store::replay_tail(lead& l) {
   if (!st.ok())
     return to_error(st, "replay of a lead's events");
   l.unsaved_events = static_cast<uint16_t>(std::min<uint64_t>(replayed, UINT16_MAX));
+  if (replayed > 0) { // the tail's events wrote history entries the record does not know of
+    auto end = keys::history_end(l.id);
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, history_)};
+    it->SeekForPrev(end);
+    if (it->Valid() && it->key().starts_with(keys::history(l.id, 0).substr(0, 9))) {
+      auto k = it->key();
+      auto v = it->value();
+      l.history_seq = static_cast<uint32_t>(keys::event_seq_of({k.data(), k.size()}) + 1);
+      l.scored_total = static_cast<int64_t>(keys::get_be64({v.data(), v.size()}));
+    }
+  }
+  return std::nullopt;
+}
+
+bool store::visit_lead_events(uint64_t lead_id,
+                              const std::function<void(const event_input&)>& fn) {
+  auto st = visit_events(lead_id, 0, [&](uint64_t, std::string_view record) {
+    event_input ev;
+    if (!parse_event_record(record, ev))
+      fn(ev);
+    return true;
+  });
+  return st.ok();
+}
+
+void store::visit_events_of(
+  const std::vector<std::pair<uint64_t, uint64_t>>& leads,
+  const std::function<void(uint64_t, std::vector<event_input>&&)>& fn) {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (auto [id, until] : leads) {
+    std::vector<event_input> evs;
+    auto end = keys::events_end(id);
+    for (it->Seek(keys::event(id, 0)); it->Valid(); it->Next()) {
+      auto k = it->key();
+      std::string_view key{k.data(), k.size()};
+      if (key >= end || keys::event_seq_of(key) >= until)
+        break;
+      event_input ev;
+      auto v = it->value();
+      if (!parse_event_record({v.data(), v.size()}, ev))
+        evs.push_back(std::move(ev));
+    }
+    if (!evs.empty())
+      fn(id, std::move(evs));
+  }
+}
+
+std::vector<std::string> store::read_history(uint64_t lead_id, size_t limit) {
+  std::vector<std::string> out;
+  auto first = keys::history(lead_id, 0), end = keys::history_end(lead_id);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower{first};
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, history_)};
+  for (it->SeekForPrev(end); it->Valid() && out.size() < limit; it->Prev()) {
+    auto v = it->value();
+    if (v.size() > 8)
+      out.emplace_back(v.data() + 8, v.size() - 8);
+  }
+  return out;
+}
+
+std::optional<problem> store::scan_models(const std::function<void(stored_model&&)>& fn) {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (k.size() != 17 || v.size() < 8)
+      return problem{errc::storage_error, "corrupt scoring model record; restore from a "
+                                          "snapshot (hotlead restore)"};
+    std::string_view key{k.data(), k.size()}, value{v.data(), v.size()};
+    fn(stored_model{keys::get_be64(key.substr(1)),
+                    static_cast<uint32_t>(keys::get_be64(key.substr(9))),
+                    static_cast<millis>(keys::get_be64(value)), std::string{value.substr(8)}});
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "scan of scoring models");
+  return std::nullopt;
+}
+
+std::optional<problem> store::scan_active_models(
+  const std::function<void(uint64_t org, uint32_t)>& fn) {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+  for (it->Seek("A"); it->Valid() && it->key().starts_with("A"); it->Next()) {
+    auto k = it->key();
+    std::string_view key{k.data(), k.size()};
+    fn(keys::get_be64(key.substr(1)),
+       static_cast<uint32_t>(std::strtoul(it->value().ToString().c_str(), nullptr, 10)));
+  }
+  if (!it->status().ok())
+    return to_error(it->status(), "scan of active scoring models");
   return std::nullopt;
 }
 

@@ -18,6 +18,7 @@
 #include "protocol/org.hpp"
 
 namespace rocksdb {
+class ColumnFamilyHandle;
 class DB;
 class Status;
 } // namespace rocksdb
@@ -48,21 +49,50 @@ public:
   std::optional<problem> scan_orgs(const std::function<void(org&&)>& fn);
   std::optional<problem> scan_keys(const std::function<void(api_key&&)>& fn);
 
+  /// Applies one replayed event to a lead (its counters and its engagement
+  /// state: the caller knows the scoring model).
+  using event_apply = std::function<void(lead&, const event_input&)>;
+
   /// The stored version of one lead, its event tail replayed: nullopt when
   /// there is none. Used to roll memory back when a write could not be
   /// committed.
-  std::optional<lead> get_lead(uint64_t id);
+  std::optional<lead> get_lead(uint64_t id, const event_apply& apply);
 
   /// Ids of the leads whose record is behind their events ('D' markers).
   std::optional<problem> scan_tails(const std::function<void(uint64_t)>& fn);
 
-  /// Applies the lead's stored events from l.event_seq on (record_event),
-  /// in order; sets l.unsaved_events to how many. A gap or an unreadable
-  /// event is a problem (the database is corrupt).
-  std::optional<problem> replay_tail(lead& l);
+  /// Applies the lead's stored events from l.event_seq on with `apply`, in
+  /// order; sets l.unsaved_events to how many, and the lead's score history
+  /// position (history_seq, scored_total) from its last stored entry. A gap
+  /// or an unreadable event is a problem (the database is corrupt).
+  std::optional<problem> replay_tail(lead& l, const event_apply& apply);
 
   /// Raw events of a lead, oldest first, at most `limit`.
   std::vector<std::string> read_events(uint64_t lead_id, size_t limit);
+
+  /// Every stored event of a lead, oldest first, parsed (unreadable ones
+  /// are skipped); false when RocksDB failed.
+  bool visit_lead_events(uint64_t lead_id, const std::function<void(const event_input&)>& fn);
+
+  /// For each (lead, until) in `leads` (sorted by lead), its stored events
+  /// with seq < until, oldest first and parsed, with one iterator (one look
+  /// at the memtable); fn is called for leads that have any.
+  void visit_events_of(const std::vector<std::pair<uint64_t, uint64_t>>& leads,
+                       const std::function<void(uint64_t, std::vector<event_input>&&)>& fn);
+
+  /// A lead's score history entries (JSON), newest first, at most `limit`.
+  std::vector<std::string> read_history(uint64_t lead_id, size_t limit);
+
+  struct stored_model {
+    uint64_t org = 0;
+    uint32_t version = 0;
+    millis created_at = 0;
+    std::string json;
+  };
+  /// Every stored scoring model version, by org then version.
+  std::optional<problem> scan_models(const std::function<void(stored_model&&)>& fn);
+  /// Every org's active model version.
+  std::optional<problem> scan_active_models(const std::function<void(uint64_t org, uint32_t)>& fn);
 
   /// A consistent checkpoint (hard links where possible) in `dir`, which
   /// must not exist yet.
@@ -76,6 +106,9 @@ public:
     return db_;
   }
 
+  /// The column family a key is written to ('H' keys: score history).
+  rocksdb::ColumnFamilyHandle* family_of(std::string_view key) const;
+
   /// Bytes free for this database's files (statvfs), or nullopt if unknown.
   std::optional<uint64_t> free_bytes() const;
 
@@ -88,6 +121,7 @@ private:
   store(rocksdb::DB* db, std::string dir) : db_(db), dir_(std::move(dir)) {}
   rocksdb::DB* db_;
   std::string dir_;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
 };
 
 /// Copies a checkpoint into `data_dir`'s database folder (which must be

@@ -6,7 +6,7 @@ namespace hotlead {
 
 namespace {
 
-constexpr uint8_t lead_version = 1;
+constexpr uint8_t lead_version = 2; // 1: a ring of recent events instead of scoring state
 constexpr uint8_t org_version = 1;
 constexpr uint8_t key_version = 1;
 
@@ -128,16 +128,25 @@ void encode(std::string& out, const lead& l) {
     put_signed(out, c.first_at);
     put_signed(out, c.last_at);
   }
-  put_varint(out, l.recent.size());
-  for (auto& r : l.recent) {
-    put_str(out, symbol_name(r.type));
-    put_varint(out, r.at_sec);
+  put_varint(out, l.model_version);
+  put_varint(out, l.history_seq);
+  put_signed(out, l.scored_total);
+  put_varint(out, l.engagement.size());
+  for (auto& e : l.engagement) {
+    put_varint(out, e.rule);
+    uint32_t bits;
+    std::memcpy(&bits, &e.value, 4);
+    put_varint(out, bits);
+    put_varint(out, e.ref);
+    put_varint(out, e.window);
+    put_signed(out, e.earned);
   }
 }
 
 bool decode(std::string_view in, lead& l) {
   reader r{in};
-  if (r.byte() != lead_version)
+  auto version = r.byte();
+  if (version != lead_version && version != 1)
     return false;
   l.id = r.fixed64();
   l.org = r.fixed64();
@@ -197,16 +206,33 @@ bool decode(std::string_view in, lead& l) {
     c.last_at = r.signed_int();
     l.counters.push_back(c);
   }
+  l.engagement.clear();
+  if (version == 1) { // a ring of recent events, replaced by the scoring state
+    n = r.varint();
+    for (uint64_t i = 0; i < n && r.ok && i < 64; ++i) {
+      r.str();
+      r.varint();
+    }
+    l.model_version = l.history_seq = 0;
+    l.scored_total = 0;
+    return r.ok && r.in.empty();
+  }
+  l.model_version = static_cast<uint32_t>(r.varint());
+  l.history_seq = static_cast<uint32_t>(r.varint());
+  l.scored_total = r.signed_int();
   n = r.varint();
-  if (n > max_recent_events)
+  if (n > 1024)
     return false;
-  l.recent.clear();
-  l.recent.reserve(n);
+  l.engagement.reserve(n);
   for (uint64_t i = 0; i < n && r.ok; ++i) {
-    recent_event e;
-    e.type = intern(r.str());
-    e.at_sec = static_cast<uint32_t>(r.varint());
-    l.recent.push_back(e);
+    engagement_state e;
+    e.rule = static_cast<uint16_t>(r.varint());
+    auto bits = static_cast<uint32_t>(r.varint());
+    std::memcpy(&e.value, &bits, 4);
+    e.ref = static_cast<uint32_t>(r.varint());
+    e.window = static_cast<uint32_t>(r.varint());
+    e.earned = static_cast<int32_t>(r.signed_int());
+    l.engagement.push_back(e);
   }
   return r.ok && r.in.empty();
 }

@@ -34,6 +34,7 @@ enum class errc : uint8_t {
   internal,
   invalid_request,
   invalid_model, // a scoring model that cannot be used (422)
+  conflict,      // the resource is busy with another change (409)
 };
 
 /// A domain error: stable code plus a message that says what to fix.

@@ -21,6 +21,11 @@ namespace hotlead {
 std::optional<problem> parse_lead(std::string_view body, bool is_patch, const limits& lim,
                                   lead_patch& out);
 
+/// Body of POST /v1/score: {"lead": {lead fields}, "events": [{type, ts?,
+/// properties?}]} (both optional), validated like a lead create and events.
+std::optional<problem> parse_score_request(std::string_view body, const limits& lim, millis now,
+                                           lead_patch& lead, std::vector<event_input>& events);
+
 /// Body of POST /v1/leads/{id}/events.
 std::optional<problem> parse_event(std::string_view body, const limits& lim, millis now,
                                    event_input& out);
@@ -28,6 +33,13 @@ std::optional<problem> parse_event(std::string_view body, const limits& lim, mil
 /// A stored event record (json_out's event_record), read back to replay it:
 /// the same fields, without the limits of the request that wrote it.
 std::optional<problem> parse_event_record(std::string_view record, event_input& out);
+
+/// One property of an event's properties object (string, number or bool),
+/// for engagement rules with a filter; nullopt when absent or of another
+/// type. Uses a parser of its own, so it may run while another parse's
+/// result is in use.
+std::optional<attr_value> event_property(std::string_view properties_json,
+                                         std::string_view name);
 
 struct batch_item {
   size_t index = 0; // 0-based position in the array / line number - 1

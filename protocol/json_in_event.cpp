@@ -33,8 +33,10 @@ std::optional<problem> parse_ts(element v, millis now, millis& out) {
   return std::nullopt;
 }
 
-std::optional<problem> parse_event_object(object obj, const limits& lim, millis now,
-                                          event_input& out, uint64_t* lead_id) {
+} // namespace
+
+std::optional<problem> json_detail::parse_event_object(object obj, const limits& lim, millis now,
+                                                       event_input& out, uint64_t* lead_id) {
   bool has_type = false, has_ts = false, has_lead = false;
   for (auto [key, value] : obj) {
     if (key == "type") {
@@ -78,9 +80,6 @@ std::optional<problem> parse_event_object(object obj, const limits& lim, millis 
     out.properties_json = "{}";
   return std::nullopt;
 }
-
-
-} // namespace
 
 std::optional<problem> parse_event(std::string_view body, const limits& lim, millis now,
                                    event_input& out) {
@@ -155,6 +154,26 @@ std::optional<problem> parse_event_batch(std::string_view body, bool ndjson, con
   if (out.empty())
     return bad(errc::invalid_request, "the batch is empty");
   return std::nullopt;
+}
+
+std::optional<attr_value> event_property(std::string_view properties_json,
+                                         std::string_view name) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (properties_json.size() <= 2 ||
+      parser.parse(properties_json.data(), properties_json.size(), true).get(obj))
+    return std::nullopt;
+  simdjson::dom::element v;
+  if (obj.at_key(name).get(v))
+    return std::nullopt;
+  switch (v.type()) {
+    case simdjson::dom::element_type::STRING: return attr_value{std::string{v.get_string().value()}};
+    case simdjson::dom::element_type::BOOL: return attr_value{v.get_bool().value()};
+    case simdjson::dom::element_type::INT64: return attr_value{double(v.get_int64().value())};
+    case simdjson::dom::element_type::UINT64: return attr_value{double(v.get_uint64().value())};
+    case simdjson::dom::element_type::DOUBLE: return attr_value{v.get_double().value()};
+    default: return std::nullopt;
+  }
 }
 
 } // namespace hotlead

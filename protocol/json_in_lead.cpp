@@ -106,8 +106,11 @@ std::optional<problem> parse_tags(element v, const limits& lim, lead_patch& out)
   return std::nullopt;
 }
 
-std::optional<problem> parse_lead_field(std::string_view key, element v, bool is_patch,
-                                        const limits& lim, lead_patch& out) {
+} // namespace
+
+std::optional<problem> json_detail::parse_lead_field(std::string_view key, element v,
+                                                     bool is_patch, const limits& lim,
+                                                     lead_patch& out) {
   const size_t t = lim.max_text;
   if (key == "email") {
     if (auto p = text_value(key, v, 254, true, out.email))
@@ -172,10 +175,6 @@ std::optional<problem> parse_lead_field(std::string_view key, element v, bool is
                "title, phone, source, status, owner, tags, attributes");
 }
 
-// ts: ISO 8601 string or epoch milliseconds; within [2000-01-01, now + 1 day].
-
-} // namespace
-
 std::optional<std::string> normalize_email(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
@@ -215,5 +214,49 @@ std::optional<problem> parse_lead(std::string_view body, bool is_patch, const li
   return std::nullopt;
 }
 
+
+std::optional<problem> parse_score_request(std::string_view body, const limits& lim, millis now,
+                                           lead_patch& lead, std::vector<event_input>& events) {
+  object obj;
+  if (auto p = parse_object(body, obj, "a score request: {\"lead\": {...}, \"events\": [...]}"))
+    return p;
+  for (auto [key, value] : obj) {
+    if (key == "lead") {
+      object lo;
+      if (value.get(lo))
+        return wrong_type("lead", "an object of lead fields and attributes");
+      for (auto [k, v] : lo)
+        if (auto p = parse_lead_field(k, v, false, lim, lead))
+          return p;
+    } else if (key == "events") {
+      simdjson::dom::array arr;
+      if (value.get(arr))
+        return wrong_type("events", "an array of events {\"type\", \"ts\"?, \"properties\"?}");
+      size_t i = 0;
+      for (element ev : arr) {
+        if (i >= lim.max_batch)
+          return bad(errc::invalid_field, "field 'events' has more than " +
+                                            std::to_string(lim.max_batch) +
+                                            " events (limits.max_batch)");
+        object eo;
+        if (ev.get(eo))
+          return wrong_type("events[" + std::to_string(i) + "]", "an event object");
+        event_input e;
+        if (auto p = parse_event_object(eo, lim, now, e, nullptr)) {
+          p->detail = "events[" + std::to_string(i) + "]: " + p->detail;
+          return p;
+        }
+        events.push_back(std::move(e));
+        ++i;
+      }
+    } else {
+      return bad(errc::unknown_field,
+                 "unknown field '" + std::string{key} + "'; a score request has lead and events");
+    }
+  }
+  if (!lead.status.present)
+    lead.status.set(lead_status::new_);
+  return std::nullopt;
+}
 
 } // namespace hotlead

@@ -11,6 +11,7 @@
 
 #include "protocol/errors.hpp"
 #include "protocol/lead.hpp"
+#include "protocol/limits.hpp"
 
 namespace hotlead::json_detail {
 
@@ -37,5 +38,14 @@ bool has_control_chars(std::string_view s);
 /// without control characters, or null when `nullable`.
 std::optional<problem> text_value(std::string_view name, element v, size_t max_len,
                                   bool nullable, field<std::string>& out);
+
+/// One event object (json_in_event.cpp); with `lead_id`, "lead_id" is a
+/// required field (batches).
+std::optional<problem> parse_event_object(object obj, const limits& lim, millis now,
+                                          event_input& out, uint64_t* lead_id);
+
+/// One field of a lead body (json_in_lead.cpp).
+std::optional<problem> parse_lead_field(std::string_view key, element v, bool is_patch,
+                                        const limits& lim, lead_patch& out);
 
 } // namespace hotlead::json_detail

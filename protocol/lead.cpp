@@ -211,15 +211,6 @@ void record_event(lead& l, const event_input& ev) {
     i->first_at = std::min(i->first_at, ev.ts);
     i->last_at = std::max(i->last_at, ev.ts);
   }
-  // Keep the ring ordered by time so windowed rules can scan from the back.
-  if (l.recent.capacity() < max_recent_events + 1)
-    l.recent.reserve(max_recent_events + 1); // one allocation for the ring's life
-  recent_event r{type, static_cast<uint32_t>(std::max<millis>(ev.ts, 0) / 1000)};
-  auto pos = std::upper_bound(l.recent.begin(), l.recent.end(), r.at_sec,
-                              [](uint32_t t, const recent_event& e) { return t < e.at_sec; });
-  l.recent.insert(pos, r);
-  if (l.recent.size() > max_recent_events)
-    l.recent.erase(l.recent.begin());
   l.last_activity_at = std::max(l.last_activity_at, ev.ts);
   ++l.event_seq;
 }
@@ -240,7 +231,7 @@ size_t footprint(const lead& l) {
     if (auto* s = std::get_if<std::string>(&a.value))
       n += heap(*s);
   n += l.counters.capacity() * sizeof(event_counter);
-  n += l.recent.capacity() * sizeof(recent_event);
+  n += l.engagement.capacity() * sizeof(engagement_state);
   return n;
 }
 

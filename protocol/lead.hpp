@@ -39,10 +39,15 @@ struct event_counter {
   millis last_at = 0;
 };
 
-/// One of the most recent events, kept for windowed engagement rules.
-struct recent_event {
-  symbol type = 0;
-  uint32_t at_sec = 0; // seconds since the epoch
+/// One engagement rule's state on one lead (protocol/score.hpp): the decayed
+/// points as of `ref` and the points earned in the current cap window.
+/// Sparse: only rules that have fired for the lead have one.
+struct engagement_state {
+  uint16_t rule = 0;   // index into the model's engagement rules
+  float value = 0;     // points (not hundredths) as of ref
+  uint32_t ref = 0;    // seconds since the epoch
+  uint32_t window = 0; // cap window index (epoch-aligned)
+  int32_t earned = 0;  // hundredths earned in that window
 };
 
 /// The eight text fields of a lead.
@@ -115,7 +120,14 @@ struct lead {
   millis last_activity_at = 0;
   uint64_t event_seq = 0; // events ever recorded; names the next journal key
   std::vector<event_counter> counters;
-  std::vector<recent_event> recent; // bounded ring, oldest first
+  // Scoring (protocol/score.hpp): the engagement state is in terms of the
+  // org's model version `model_version` (0: none yet); a re-score moves it
+  // to the active version. `scored_total` is the total of the last score
+  // history entry (hundredths) and `history_seq` names the next one.
+  uint32_t model_version = 0;
+  uint32_t history_seq = 0;
+  int64_t scored_total = 0;
+  std::vector<engagement_state> engagement;
 
   std::string_view get(text f) const {
     return texts.get(f);
@@ -175,9 +187,6 @@ struct event_input {
 
 // -- rules --------------------------------------------------------------------
 
-/// How many recent events a lead keeps in memory (more are in RocksDB).
-inline constexpr size_t max_recent_events = 8;
-
 /// How many attributes `l` would have after `p` (the limit applies to the
 /// merged lead, not only to one request).
 size_t attributes_after(const lead& l, const lead_patch& p);
@@ -185,7 +194,8 @@ size_t attributes_after(const lead& l, const lead_patch& p);
 /// Applies a validated patch; returns true when something changed.
 bool apply(lead& l, const lead_patch& p);
 
-/// Records an event in the lead's counters, ring and last_activity_at.
+/// Records an event in the lead's counters, event_seq and last_activity_at
+/// (the engagement state is the scorer's: protocol/score.hpp).
 void record_event(lead& l, const event_input& ev);
 
 /// The attribute with that key, or nullptr.

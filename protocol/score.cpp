@@ -5,6 +5,7 @@
 
 #include "protocol/ascii.hpp"
 #include "protocol/intern.hpp"
+#include "protocol/json_in.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/time.hpp"
 
@@ -87,7 +88,7 @@ bool fit_matches(const fit_rule& r, const lead& l) {
                    }));
     case rule_target::attribute:
       for (auto& a : l.attributes)
-        if (symbol_name(a.key) == r.attribute)
+        if (r.attribute_sym ? a.key == r.attribute_sym : symbol_name(a.key) == r.attribute)
           return holds(p, value_holds(p, a.value));
       return holds(p, false);
   }
@@ -96,10 +97,17 @@ bool fit_matches(const fit_rule& r, const lead& l) {
 
 void record_engagement(const scoring_model& m, std::vector<engagement_state>& state,
                        std::string_view type, millis at, const property_lookup& props) {
+  record_engagement(m, state, intern(type), at, props);
+}
+
+void record_engagement(const scoring_model& m, std::vector<engagement_state>& state,
+                       symbol type, millis at, const property_lookup& props,
+                       const std::vector<bool>* only) {
   auto sec = static_cast<uint32_t>(std::max<millis>(at, 0) / 1000);
   for (size_t i = 0; i < m.engagement.size(); ++i) {
     const auto& r = m.engagement[i];
-    if (r.event != type)
+    if ((r.event_sym ? r.event_sym != type : r.event != symbol_name(type)) ||
+        (only && !(*only)[i]))
       continue;
     if (r.where) {
       auto v = props ? props(*r.where) : std::nullopt;
@@ -134,6 +142,77 @@ void record_engagement(const scoring_model& m, std::vector<engagement_state>& st
         decay(points, static_cast<millis>(it->ref - sec) * 1000, r.half_life));
     }
   }
+}
+
+namespace {
+
+bool same_predicate(const predicate& a, const predicate& b) {
+  return a.op == b.op && a.negate == b.negate && a.values == b.values &&
+         a.strings == b.strings && a.min == b.min && a.max == b.max;
+}
+
+bool same_definition(const engagement_rule& a, const engagement_rule& b) {
+  if (a.event != b.event || a.where != b.where || a.points != b.points ||
+      a.half_life != b.half_life || a.cap != b.cap || a.cap_window != b.cap_window)
+    return false;
+  if (a.where_is.has_value() != b.where_is.has_value())
+    return false;
+  return !a.where_is || same_predicate(*a.where_is, *b.where_is);
+}
+
+} // namespace
+
+std::vector<int> carry_map(const scoring_model& from, const scoring_model& to) {
+  std::vector<int> map(to.engagement.size(), -1);
+  std::vector<bool> taken(from.engagement.size(), false);
+  for (size_t pass = 0; pass < 2; ++pass) // same id first, then any id
+    for (size_t j = 0; j < to.engagement.size(); ++j) {
+      if (map[j] >= 0)
+        continue;
+      for (size_t i = 0; i < from.engagement.size(); ++i)
+        if (!taken[i] && (pass == 1 || from.engagement[i].id == to.engagement[j].id) &&
+            same_definition(from.engagement[i], to.engagement[j])) {
+          map[j] = static_cast<int>(i);
+          taken[i] = true;
+          break;
+        }
+    }
+  return map;
+}
+
+void carry_state(std::vector<engagement_state>& state, const std::vector<int>& map) {
+  std::vector<engagement_state> out;
+  out.reserve(state.size());
+  for (size_t j = 0; j < map.size(); ++j) {
+    if (map[j] < 0)
+      continue;
+    for (auto& s : state)
+      if (s.rule == map[j]) {
+        out.push_back(s);
+        out.back().rule = static_cast<uint16_t>(j);
+        break;
+      }
+  }
+  state = std::move(out);
+}
+
+std::vector<bool> replay_rules(const scoring_model& to, const std::vector<int>& map,
+                               const lead& l) {
+  std::vector<bool> out;
+  for (size_t j = 0; j < map.size(); ++j) {
+    if (map[j] >= 0)
+      continue;
+    auto& r = to.engagement[j];
+    bool seen = std::any_of(l.counters.begin(), l.counters.end(), [&](const event_counter& c) {
+      return r.event_sym ? c.type == r.event_sym : symbol_name(c.type) == r.event;
+    });
+    if (!seen)
+      continue;
+    if (out.empty())
+      out.resize(map.size(), false);
+    out[j] = true;
+  }
+  return out;
 }
 
 centipoints engagement_points(const engagement_rule& r, const engagement_state& s, millis now) {
@@ -215,6 +294,57 @@ void write_score(std::string& out, const score& s, uint64_t model_version, milli
     out += '}';
   }
   out += "]}";
+}
+
+void score_event(const scoring_model& m, lead& l, const event_input& ev,
+                 const std::vector<bool>* only) {
+  property_lookup props;
+  if (ev.properties_json.size() > 2)
+    props = [&ev](std::string_view name) { return event_property(ev.properties_json, name); };
+  record_engagement(m, l.engagement, intern(ev.type), ev.ts, props, only);
+}
+
+void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
+                       uint32_t version, millis now) {
+  write_lead(out, l);
+  out.pop_back(); // the lead's closing brace
+  out += ",\"score\":";
+  write_score(out, score_of(m, l, l.engagement, now), version, now);
+  out += '}';
+}
+
+std::string_view to_string(score_cause c) {
+  switch (c) {
+    case score_cause::event: return "event";
+    case score_cause::field_change: return "field_change";
+    case score_cause::model_change: return "model_change";
+    case score_cause::decay: return "decay";
+    case score_cause::created: return "created";
+  }
+  return "event";
+}
+
+void write_history_entry(std::string& out, millis at, score_cause cause, std::string_view detail,
+                         const score& s, centipoints delta, uint32_t version) {
+  out += "{\"at\":\"";
+  append_time(out, at);
+  out += "\",\"cause\":\"";
+  out += to_string(cause);
+  out += "\",\"detail\":";
+  append_json_string(out, detail);
+  out += ",\"total\":";
+  out += format_points(s.total);
+  out += ",\"delta\":";
+  out += format_points(delta);
+  out += ",\"fit\":";
+  out += format_points(s.fit);
+  out += ",\"engagement\":";
+  out += format_points(s.engagement);
+  out += ",\"grade\":\"";
+  out += s.grade;
+  out += "\",\"model_version\":";
+  out += std::to_string(version);
+  out += '}';
 }
 
 } // namespace hotlead

@@ -25,16 +25,6 @@ struct factor {
   centipoints points = 0;
 };
 
-/// One engagement rule's state on one lead: the decayed points as of `ref`
-/// and the points earned in the current cap window.
-struct engagement_state {
-  uint16_t rule = 0;     // index into scoring_model::engagement
-  float value = 0;       // points (not hundredths) as of ref
-  uint32_t ref = 0;      // seconds since the epoch
-  uint32_t window = 0;   // cap window index (epoch-aligned)
-  int32_t earned = 0;    // hundredths earned in that window
-};
-
 struct score {
   centipoints fit = 0, engagement = 0, total = 0;
   char grade = 'D';
@@ -50,9 +40,29 @@ using property_lookup = std::function<std::optional<attr_value>(std::string_view
 
 /// Records an event of `type` at `at` in the lead's engagement state: every
 /// engagement rule for that type (and whose filter holds) earns its points,
-/// within its cap, decayed from then on.
+/// within its cap, decayed from then on. With `only`, just the rules it
+/// marks (a replay for rules that are new in a model).
+void record_engagement(const scoring_model& m, std::vector<engagement_state>& state,
+                       symbol type, millis at, const property_lookup& props,
+                       const std::vector<bool>* only = nullptr);
 void record_engagement(const scoring_model& m, std::vector<engagement_state>& state,
                        std::string_view type, millis at, const property_lookup& props);
+
+/// For each engagement rule of `to`, the index of a rule of `from` with the
+/// same definition (event, filter, points, half-life, cap; the id may
+/// differ), or -1: a lead's state for such a rule carries over to `to`
+/// unchanged, while a -1 rule must be rebuilt from the lead's events.
+std::vector<int> carry_map(const scoring_model& from, const scoring_model& to);
+
+/// Moves engagement state from `from`'s rule indices to `to`'s by `map`
+/// (carry_map); the state of rules `to` does not keep is dropped.
+void carry_state(std::vector<engagement_state>& state, const std::vector<int>& map);
+
+/// The rules of `to` that `map` does not carry and that listen to an event
+/// type the lead has had (from its counters): those need a replay of its
+/// events. Empty when nothing needs one.
+std::vector<bool> replay_rules(const scoring_model& to, const std::vector<int>& map,
+                               const lead& l);
 
 /// The lead's score at `now`.
 score score_of(const scoring_model& m, const lead& l,
@@ -64,6 +74,26 @@ score score_of(const scoring_model& m, const lead& l,
 /// decimals.
 void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
                  std::optional<double> probability = std::nullopt);
+
+/// Records one event in the lead's engagement state under model `m` (the
+/// event's properties are read for rules with a filter).
+void score_event(const scoring_model& m, lead& l, const event_input& ev,
+                 const std::vector<bool>* only = nullptr);
+
+/// The lead object (json_out's write_lead) with its score at `now` as the
+/// member "score".
+void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
+                       uint32_t version, millis now);
+
+/// Why a score changed, for its history.
+enum class score_cause : uint8_t { event, field_change, model_change, decay, created };
+
+std::string_view to_string(score_cause c);
+
+/// One score history entry (GET /v1/leads/{id}/score/history):
+/// {"at","cause","detail","total","delta","fit","engagement","grade","model_version"}.
+void write_history_entry(std::string& out, millis at, score_cause cause, std::string_view detail,
+                         const score& s, centipoints delta, uint32_t version);
 
 /// Decayed engagement points of one rule's state at `now`, in hundredths.
 centipoints engagement_points(const engagement_rule& r, const engagement_state& s, millis now);

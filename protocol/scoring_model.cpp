@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "protocol/ascii.hpp"
+#include "protocol/intern.hpp"
 #include "protocol/json_parse.hpp"
 
 namespace hotlead {
@@ -361,6 +362,12 @@ std::optional<problem> parse_scoring_model(std::string_view body, scoring_model&
     if (!(m.grades.a > m.grades.b && m.grades.b > m.grades.c))
       return where.fail("A", "must be above \"B\", and \"B\" above \"C\"");
   }
+  // Compiled once: rules compare symbols, not names, on every write.
+  for (auto& r : m.fit)
+    if (r.target == rule_target::attribute)
+      r.attribute_sym = intern(r.attribute);
+  for (auto& r : m.engagement)
+    r.event_sym = intern(r.event);
   out = std::move(m);
   return std::nullopt;
 }

@@ -38,6 +38,7 @@ struct fit_rule {
   rule_target target = rule_target::text;
   text field = text::email;  // when target == text
   std::string attribute;     // when target == attribute
+  symbol attribute_sym = 0;  // its interned name (set by the parser)
   predicate when;
   centipoints points = 0;
 };
@@ -45,6 +46,7 @@ struct fit_rule {
 struct engagement_rule {
   std::string id;
   std::string event;                 // event type
+  symbol event_sym = 0;              // its interned name (set by the parser)
   std::optional<std::string> where;  // an event property the filter reads
   std::optional<predicate> where_is; // set with `where`
   centipoints points = 0;

@@ -21,6 +21,10 @@ lead sample() {
   l.updated_at = 1795000001000;
   for (int i = 0; i < 20; ++i)
     record_event(l, {i % 3 ? "page_view" : "email_open", 1795000000000 + i * 1000, "{}"});
+  l.model_version = 3;
+  l.history_seq = 17;
+  l.scored_total = -1250;
+  l.engagement = {{0, 12.75f, 1795000019, 20775, 1500}, {4, 0.001f, 1795000010, 0, 0}};
   return l;
 }
 
@@ -48,7 +52,17 @@ TEST_CASE("a lead survives encode and decode unchanged") {
   CHECK(back.event_seq == 20);
   REQUIRE(back.counters.size() == 2);
   CHECK(back.counters[0].count + back.counters[1].count == 20);
-  CHECK(back.recent.size() == max_recent_events);
+  CHECK(back.model_version == 3);
+  CHECK(back.history_seq == 17);
+  CHECK(back.scored_total == -1250);
+  REQUIRE(back.engagement.size() == 2);
+  CHECK(back.engagement[0].rule == 0);
+  CHECK(back.engagement[0].value == 12.75f);
+  CHECK(back.engagement[0].ref == 1795000019u);
+  CHECK(back.engagement[0].window == 20775u);
+  CHECK(back.engagement[0].earned == 1500);
+  CHECK(back.engagement[1].rule == 4);
+  CHECK(back.engagement[1].value == 0.001f);
   CHECK(back.last_activity_at == l.last_activity_at);
 }
 

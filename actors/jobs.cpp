@@ -1,0 +1,81 @@
+#include "actors/jobs.hpp"
+
+#include "protocol/ids.hpp"
+#include "protocol/json_out.hpp"
+
+namespace hotlead {
+
+namespace {
+constexpr size_t max_jobs = 1000;
+}
+
+std::string job::json() const {
+  auto fin = finished_at.load();
+  bool bad = failed.load();
+  std::string out = "{\"id\":\"";
+  append_id(out, id);
+  out += "\",\"kind\":";
+  append_json_string(out, kind);
+  out += ",\"state\":\"";
+  out += bad ? "failed" : fin ? "done" : "running";
+  out += "\",";
+  if (!detail.empty())
+    out += detail + ",";
+  out += "\"total\":" + std::to_string(total.load()) + ",\"done\":" + std::to_string(done.load()) +
+         ",\"persisted\":" + std::to_string(persisted.load()) +
+         ",\"replayed\":" + std::to_string(replayed.load()) + ",\"started_at\":\"";
+  append_time(out, started_at);
+  out += "\",\"finished_at\":";
+  if (fin) {
+    out += '"';
+    append_time(out, fin);
+    out += '"';
+  } else {
+    out += "null";
+  }
+  out += ",\"seconds\":";
+  append_json_number(out, static_cast<double>((fin ? fin : now_ms()) - started_at) / 1000);
+  out += ",\"error\":";
+  if (bad)
+    append_json_string(out, error);
+  else
+    out += "null";
+  out += '}';
+  return out;
+}
+
+std::shared_ptr<job> job_table::create(uint64_t org, std::string kind, std::string detail,
+                                       int parts) {
+  auto j = std::make_shared<job>();
+  j->id = new_id();
+  j->org = org;
+  j->kind = std::move(kind);
+  j->detail = std::move(detail);
+  j->started_at = now_ms();
+  j->parts_left = parts;
+  if (parts == 0)
+    j->finished_at = j->started_at;
+  std::lock_guard lock{mtx_};
+  jobs_[j->id] = j;
+  while (jobs_.size() > max_jobs) { // forget the oldest finished ones
+    auto victim = jobs_.end();
+    for (auto i = jobs_.begin(); i != jobs_.end(); ++i)
+      if (i->second->finished_at.load() &&
+          (victim == jobs_.end() || i->second->started_at < victim->second->started_at))
+        victim = i;
+    if (victim == jobs_.end())
+      break;
+    jobs_.erase(victim);
+  }
+  return j;
+}
+
+std::shared_ptr<job> job_table::find(uint64_t org, uint64_t id) const {
+  std::lock_guard lock{mtx_};
+  auto i = jobs_.find(id);
+  if (i == jobs_.end() || i->second->org != org)
+    return nullptr;
+  return i->second;
+}
+
+} // namespace hotlead

@@ -1,0 +1,55 @@
+// Long jobs (model re-scores; later imports and training) and their
+// progress, readable from any thread (GET /v1/jobs/{id}). Actors update a
+// job's counters with atomics as they go; jobs live in memory only (a
+// restart forgets them, not their effects: what a job changes is journaled).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "protocol/time.hpp"
+
+namespace hotlead {
+
+struct job {
+  uint64_t id = 0;
+  uint64_t org = 0;
+  std::string kind;   // "rescore"
+  std::string detail; // JSON members of the kind's own, e.g. "\"model_version\":3"
+  millis started_at = 0;
+  std::atomic<millis> finished_at{0};
+  std::atomic<uint64_t> total{0};     // items known so far
+  std::atomic<uint64_t> done{0};      // items done in memory
+  std::atomic<uint64_t> persisted{0}; // items whose result is durable
+  std::atomic<uint64_t> replayed{0};  // leads whose stored events were replayed
+  std::atomic<int> parts_left{0};     // shards still working
+  std::atomic<bool> failed{false};
+  std::string error; // set before `failed`
+
+  /// Called by each part when it is done (memory and persistence); the
+  /// last one finishes the job.
+  void part_done() {
+    if (parts_left.fetch_sub(1) == 1)
+      finished_at.store(now_ms());
+  }
+
+  /// The job as JSON (GET /v1/jobs/{id}).
+  std::string json() const;
+};
+
+class job_table {
+public:
+  std::shared_ptr<job> create(uint64_t org, std::string kind, std::string detail, int parts);
+  /// The org's job, or null (another org's job looks missing).
+  std::shared_ptr<job> find(uint64_t org, uint64_t id) const;
+
+private:
+  mutable std::mutex mtx_;
+  std::map<uint64_t, std::shared_ptr<job>> jobs_; // the most recent max_jobs
+};
+
+} // namespace hotlead
