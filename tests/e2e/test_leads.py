@@ -239,6 +239,9 @@ class LeadsTest(harness.ServerTestCase):
         status, _, ev = self.req("POST", path, {"type": "page_view", "ts": "2024-05-01T10:00:00Z",
                                                 "properties": {"url": "/pricing"}})
         self.assertEqual(status, 201, ev)
+        score = ev.pop("score")  # the lead's score after the event (test_scoring.py)
+        self.assertEqual(score["total"], lead["score"]["total"], "a page view 2.5 years old "
+                         "has decayed to nothing under the default model")
         self.assertEqual(ev, {"lead_id": lead["id"], "type": "page_view",
                               "ts": "2024-05-01T10:00:00.000Z", "events": 1,
                               "last_activity_at": "2024-05-01T10:00:00.000Z"})
