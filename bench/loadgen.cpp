@@ -204,6 +204,8 @@ std::optional<options> parse_args(int argc, char** argv) {
           o.sc = scenario::post_event;
         else if (v == "mixed")
           o.sc = scenario::mixed;
+        else if (v == "score-stateless")
+          o.sc = scenario::score_stateless;
         else if (v == "url")
           o.sc = scenario::url;
         else
@@ -283,7 +285,7 @@ int main(int argc, char** argv) {
   }
   if (o.setup_only)
     return 0;
-  if (o.sc != scenario::url && ids.empty()) {
+  if (o.sc != scenario::url && o.sc != scenario::score_stateless && ids.empty()) {
     std::fprintf(stderr, "hotlead-bench: scenario %s needs lead ids (--ids FILE or --setup N)\n",
                  scenario_name(o.sc));
     return 1;

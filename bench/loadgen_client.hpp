@@ -94,6 +94,32 @@ struct request_factory {
     out += body;
   }
 
+  /// POST /v1/score: a lead payload (title, company, 2 attributes) with
+  /// 3 events of varied types, as another service would send inline.
+  void score_stateless(std::string& out, rng& r) const {
+    std::string body = "{\"lead\":{\"title\":\"";
+    body += titles[r.below(titles.size())];
+    body += "\",\"company\":\"Acme ";
+    body += std::to_string(r.below(1000));
+    body += "\",\"source\":\"referral\",\"attributes\":{\"employees\":";
+    body += std::to_string(r.below(5000));
+    body += ",\"trial\":true}},\"events\":[";
+    for (int i = 0; i < 3; ++i) {
+      auto type = pick_event_type(r);
+      body += i ? ",{\"type\":\"" : "{\"type\":\"";
+      body += type;
+      body += "\"}";
+    }
+    body += "]}";
+    out += "POST /v1/score HTTP/1.1\r\n";
+    out += host_header;
+    out += auth_header;
+    out += "Content-Type: application/json\r\nContent-Length: ";
+    out += std::to_string(body.size());
+    out += "\r\n\r\n";
+    out += body;
+  }
+
   /// Fills `out` with the next request; returns true for a read.
   bool next(std::string& out, rng& r) const {
     out.clear();
@@ -107,6 +133,9 @@ struct request_factory {
     case scenario::post_event:
       post_event(out, r);
       return false;
+    case scenario::score_stateless:
+      score_stateless(out, r);
+      return true;
     case scenario::mixed:
       if (static_cast<double>(r.below(1'000'000)) < o.mixed_get * 1e6) {
         get_lead(out, r);

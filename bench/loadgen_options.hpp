@@ -10,7 +10,7 @@
 
 namespace hotlead::bench {
 
-enum class scenario { get_lead, post_event, mixed, url };
+enum class scenario { get_lead, post_event, mixed, url, score_stateless };
 
 struct options {
   std::string host = "127.0.0.1";
@@ -43,6 +43,8 @@ inline const char* scenario_name(scenario s) {
     return "mixed";
   case scenario::url:
     return "url";
+  case scenario::score_stateless:
+    return "score-stateless";
   }
   return "?";
 }

@@ -2,7 +2,7 @@
 # hotlead benchmarks, each next to a reference measured in the same run on
 # the same machine. See bench/README.md.
 #
-#   bench/run.sh [reads|writes|mixed|recovery|all] [--quick] [--repeat N]
+#   bench/run.sh [reads|writes|mixed|recovery|score|all] [--quick] [--repeat N]
 #                [--duration SECS] [--leads N] [--connections N] [--keep]
 #
 #   reads     nginx fixed 200 "ok" (1 and 2 workers), nginx fixed 200 with the same
@@ -14,6 +14,8 @@
 #   mixed     hotlead 80% GET lead / 20% POST event, --durability sync
 #   recovery  hotlead-gen N leads (default 1M) -> restart time and RSS per lead,
 #             vs the same leads as Redis hashes (used_memory per lead)
+#   score     nginx fixed 200 with the same score JSON vs hotlead POST /v1/score
+#             (stateless scoring of a lead payload with 3 events, default model)
 #
 # Installs with apt-get when missing: nginx-light (or nginx), redis-server
 # (brings redis-cli, redis-benchmark), wrk, curl. Builds Release in build-bench/.
@@ -37,7 +39,7 @@ usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    reads|writes|mixed|recovery|all) WHAT="$1" ;;
+    reads|writes|mixed|recovery|score|all) WHAT="$1" ;;
     --quick) QUICK=1 ;;
     --repeat) REPEAT="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
@@ -298,6 +300,63 @@ pg_start() { # pg_start NAME PORT: a fresh cluster, durable defaults (fsync, syn
   cat "$d/postgres.log" >&2
   echo "postgres did not start" >&2
   return 1
+}
+
+# ==========================================================================================
+scenario_score() {
+  local load_before; load_before=$(busy)
+  log "score: nginx fixed 200 vs hotlead POST /v1/score (stateless; $CONNS connections, closed loop, ${DURATION}s x $REPEAT)"
+  local dir="$TMP/score/data" o="$TMP/score" r
+  mkdir -p "$o"
+  hl_bootstrap "$dir"
+  local ph; ph=$(free_port); hl_start "$dir" "$ph" --durability async
+  local key; key=$(cat "$dir.key")
+  # nginx answers the body hotlead answers for a typical payload, from memory.
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d '{"lead":{"title":"VP Sales","company":"Acme 1","source":"referral","attributes":{"employees":1200,"trial":true}},"events":[{"type":"page_view"},{"type":"email_click"},{"type":"demo_request"}]}' \
+    "http://127.0.0.1:$ph/v1/score" >"$TMP/lead.json"
+  python3 - "$TMP/lead.json" "$TMP/lead-return.conf" <<'PY'
+import sys
+body = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write("return 200 '" + body.replace("\\", "\\\\").replace("'", "\\'") + "';\n")
+PY
+  local p1; p1=$(free_port); ng_start nginx1 "$p1" 1; local ng1=$NG_PID
+  local nf=() nfp=() hl=() hlp=()
+  for r in $(seq "$REPEAT"); do
+    echo " run $r" >&2
+    bench "$o/nf.$r" --port "$p1" --scenario url --url /lead-fixed --server-pid "$ng1"
+    bench "$o/hl.$r" --port "$ph" --key "$key" --scenario score-stateless --server-pid "$HL_PID"
+    nf+=("$(jget "$o/nf.$r" throughput)"); nfp+=("$(jget "$o/nf.$r" p99_us)")
+    hl+=("$(jget "$o/hl.$r" throughput)"); hlp+=("$(jget "$o/hl.$r" p99_us)")
+  done
+  local errs; errs=$(python3 -c 'import json,sys,glob
+t=0
+for f in glob.glob(sys.argv[1]+"/hl.*"):
+  if f.endswith(".err"): continue
+  r=json.loads(open(f).read().strip().splitlines()[-1]); t+=r["errors_non2xx"]+r["errors_socket"]
+print(t)' "$o")
+  stop "$HL_PID"; stop "$ng1"
+  {
+    echo
+    echo "### score-stateless: POST /v1/score (a lead payload + 3 events, default model), $CONNS connections, closed loop, ${DURATION}s"
+    echo "reference: nginx (1 worker) answering the same $(wc -c <"$TMP/lead.json")-byte score JSON from memory; latency in us"
+    printf '%-6s | %12s %8s | %12s %8s | %8s\n' run "nginx/s" p99 "hotlead/s" p99 "hl/ng"
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %8.2f\n' "$r" "${nf[$i]}" "${nfp[$i]}" "${hl[$i]}" \
+        "${hlp[$i]}" "$(calc "${hl[$i]} / ${nf[$i]}")"
+    done
+    local mf mh; mf=$(median "${nf[@]}"); mh=$(median "${hl[@]}")
+    printf '%-6s | %12.0f %8.0f | %12.0f %8.0f | %8.2f\n' median "$mf" "$(median "${nfp[@]}")" "$mh" \
+      "$(median "${hlp[@]}")" "$(calc "$mh / $mf")"
+    local sv; sv=$(median $(for r in $(seq "$REPEAT"); do jget "$o/hl.$r" server_cpu_us_per_req; done))
+    echo "hotlead server CPU per scored payload: $sv us; errors (non-2xx + socket): $errs"
+    local ratio; ratio=$(calc "round($mh / $mf, 2)")
+    local p99; p99=$(median "${hlp[@]}")
+    echo "target: >= 0.8x nginx, p99 < 2000 us -> ${ratio}x, p99 $p99 us:" \
+      "$(python3 -c "print('MET' if $ratio >= 0.8 and $p99 < 2000 else 'MISSED')")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
 }
 
 # ==========================================================================================
@@ -633,6 +692,7 @@ case "$WHAT" in
   writes) scenario_writes ;;
   mixed) scenario_mixed ;;
   recovery) scenario_recovery ;;
+  score) scenario_score ;;
   all) scenario_reads; scenario_writes; scenario_mixed; scenario_recovery ;;
 esac
 echo
