@@ -228,3 +228,46 @@ TEST_CASE("the score object's JSON") {
   write_score(out, s, 3, t0, 0.25);
   CHECK(out.find(R"("probability":0.25,)") != std::string::npos);
 }
+
+TEST_CASE("a model change carries the state of unchanged engagement rules and marks the rest") {
+  auto from = model_of(R"({"engagement":[
+    {"id":"demo","event":"demo_request","points":30,"half_life_days":30},
+    {"id":"view","event":"page_view","points":1},
+    {"id":"click","event":"email_click","points":3}]})");
+  // demo renamed but unchanged; view's points changed; click gone; pricing new.
+  auto to = model_of(R"({"engagement":[
+    {"id":"pricing","event":"page_view","where":{"property":"path","op":"equals","value":"/pricing"},"points":5},
+    {"id":"view","event":"page_view","points":2},
+    {"id":"demo-request","event":"demo_request","points":30,"half_life_days":30}]})");
+  auto map = carry_map(from, to);
+  CHECK(map == std::vector<int>{-1, -1, 0});
+
+  lead l;
+  for (auto [type, path] : {std::pair{"demo_request", "{}"},
+                            std::pair{"page_view", R"({"path":"/pricing"})"},
+                            std::pair{"email_click", "{}"}}) {
+    event_input ev{type, t0, path};
+    record_event(l, ev);
+    score_event(from, l, ev);
+  }
+  REQUIRE(l.engagement.size() == 3);
+  carry_state(l.engagement, map);
+  REQUIRE(l.engagement.size() == 1); // only demo's state survives, now rule 2
+  CHECK(l.engagement[0].rule == 2);
+  CHECK(engagement_points(to.engagement[2], l.engagement[0], t0) == 3000);
+  auto only = replay_rules(to, map, l);
+  CHECK(only == std::vector<bool>{true, true, false}); // both page_view rules, from events
+
+  // The replay rebuilds just the marked rules, with property filters.
+  event_input view{"page_view", t0, R"({"path":"/pricing"})"};
+  score_event(to, l, view, &only);
+  auto s = score_of(to, l, l.engagement, t0);
+  CHECK(s.engagement == 3000 + 500 + 200);
+  event_input other{"page_view", t0, R"({"path":"/docs"})"};
+  score_event(to, l, other, &only);
+  CHECK(score_of(to, l, l.engagement, t0).engagement == 3000 + 500 + 400);
+
+  lead quiet; // no events of the new rules' types: nothing to replay
+  record_event(quiet, {"demo_request", t0, "{}"});
+  CHECK(replay_rules(to, map, quiet).empty());
+}
