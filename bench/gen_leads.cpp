@@ -2,8 +2,9 @@
 // directory's RocksDB, through the same journal and key layout the server
 // uses, so `hotlead serve` recovers them at its next start. Each lead gets
 // its 8 text fields, source, status, 2 tags, 5 attributes and --events
-// events (6 types, see bench/fixtures.hpp) recorded with record_event (so
-// the per-type counters are filled), plus the raw event
+// events (6 types, see bench/fixtures.hpp) recorded with record_event and
+// scored with the default model (so the per-type counters and the
+// engagement state are filled), plus the raw event
 // records under keys::event, exactly as a shard writes them.
 //
 // The org (and a key for it) must already exist: create them once through
@@ -32,6 +33,7 @@
 #include "persistence/keys.hpp"
 #include "persistence/store.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/score.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/lead.hpp"
@@ -228,6 +230,14 @@ int main(int argc, char** argv) {
 
   const millis now = now_ms();
   const auto t0 = std::chrono::steady_clock::now();
+  // Leads are scored as the server would score them: with the default
+  // model, the version a fresh org is on (else the server re-scores every
+  // lead, replaying its events, when it starts).
+  scoring_model model;
+  if (auto p = parse_scoring_model(default_scoring_model_json(), model)) {
+    std::fprintf(stderr, "hotlead-gen: the default model does not parse: %s\n", p->detail.c_str());
+    return 1;
+  }
   uint64_t written_events = 0;
   uint64_t footprint_bytes = 0, record_bytes = 0, cap_engagement = 0, cap_counters = 0,
            cap_attrs = 0;
@@ -236,9 +246,11 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < count; ++i) {
     auto s = bench::make_sample(seed, i, events, now);
     lead l = to_lead(s, org_id);
+    l.model_version = 1;
     for (auto& ev : s.events) {
       event_input in{ev.type, ev.ts, ev.properties_json};
       record_event(l, in);
+      score_event(model, l, in);
       if (jr)
         ops.push_back({write_op::put, keys::event(l.id, l.event_seq - 1), event_record(in)});
     }
