@@ -23,8 +23,8 @@ class router;
 struct catalog_init {
   journal* jr = nullptr;
   const router* rt = nullptr;
-  model_registry* models = nullptr;
-  job_table* jobs = nullptr;
+  std::shared_ptr<model_registry> models;
+  std::shared_ptr<job_table> jobs;
   std::unordered_map<uint64_t, org> orgs;
   std::unordered_map<uint64_t, caf::actor> org_actors; // recovered, already spawned
   std::unordered_map<uint64_t, api_key> keys;           // by key id

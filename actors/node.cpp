@@ -56,7 +56,7 @@ caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> wat
 
 node::node(caf::actor_system& sys, store& db, journal& jr, node_options opts)
   : sys_(sys), db_(db), jr_(jr), opts_(opts), stats_(new node_stats(opts.shards)),
-    models_(new model_registry), jobs_(new job_table) {
+    models_(std::make_shared<model_registry>()), jobs_(std::make_shared<job_table>()) {
 }
 
 node::~node() {
@@ -67,8 +67,8 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
   auto t0 = std::chrono::steady_clock::now();
   auto cat = std::make_shared<catalog_init>();
   cat->jr = &jr_;
-  cat->models = models_.get();
-  cat->jobs = jobs_.get();
+  cat->models = models_;
+  cat->jobs = jobs_;
   if (auto err = db_.scan_orgs([&](org&& o) { cat->orgs.emplace(o.id, std::move(o)); }))
     return err;
   // Scoring models before leads: replayed events are scored with them.
@@ -171,7 +171,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     init.index = s;
     init.jr = &jr_;
     init.db = &db_;
-    init.models = models_.get();
+    init.models = models_;
     init.stats = stats_.get();
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;
@@ -189,8 +189,8 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     d->org = id;
     d->rt = router_.get();
     d->jr = &jr_;
-    d->models = models_.get();
-    d->jobs = jobs_.get();
+    d->models = models_;
+    d->jobs = jobs_;
     dirs.emplace(id, std::move(d));
   }
   for (auto& p : parts)

@@ -82,8 +82,8 @@ private:
   node_options opts_;
   std::unique_ptr<node_stats> stats_;
   std::unique_ptr<router> router_;
-  std::unique_ptr<model_registry> models_;
-  std::unique_ptr<job_table> jobs_;
+  std::shared_ptr<model_registry> models_; // shared with the actors, which may outlive this
+  std::shared_ptr<job_table> jobs_;
   caf::actor catalog_;
   std::vector<caf::actor> all_;
 };

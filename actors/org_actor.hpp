@@ -45,8 +45,8 @@ struct org_init {
   uint64_t org = 0;
   const router* rt = nullptr;
   journal* jr = nullptr;
-  model_registry* models = nullptr; // the org's scoring models (PUT, activate)
-  job_table* jobs = nullptr;
+  std::shared_ptr<model_registry> models; // the org's scoring models (PUT, activate)
+  std::shared_ptr<job_table> jobs;
   identity_index by_email, by_external_id;
 };
 

@@ -28,7 +28,7 @@ struct shard_init {
   size_t index = 0;
   journal* jr = nullptr;
   store* db = nullptr; // read-only here: roll-backs, event replays of a re-score
-  const model_registry* models = nullptr;
+  std::shared_ptr<const model_registry> models; // shared: shards may outlive the node object
   node_stats* stats = nullptr;
   limits lim;
   uint64_t max_events_per_lead = 1000; // raw events kept in RocksDB per lead
