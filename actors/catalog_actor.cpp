@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "actors/commit_waiter.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/org_actor.hpp"
@@ -18,8 +19,7 @@ namespace hotlead {
 struct catalog_state {
   std::shared_ptr<catalog_init> cfg;
   // Work to finish (in this actor) once the journal has a record.
-  std::unordered_map<uint64_t, std::function<void(const std::optional<problem>&)>> pending;
-  uint64_t next_token = 1;
+  commit_waiter commits;
   static inline const char* name = "catalog";
 };
 
@@ -27,15 +27,8 @@ namespace {
 
 using self_ptr = caf::stateful_actor<catalog_state>*;
 
-void journal_write(self_ptr self, write_op op,
-                   std::function<void(const std::optional<problem>&)> then) {
-  auto token = self->state.next_token++;
-  self->state.pending.emplace(token, std::move(then));
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->state.cfg->jr->append({std::move(op)},
-                              [me, token](const std::optional<problem>& err) {
-                                caf::anon_send(me, msg::committed_atom::value, token, err);
-                              });
+void journal_write(self_ptr self, write_op op, commit_waiter::then_fn then) {
+  self->state.commits.write(self, *self->state.cfg->jr, {std::move(op)}, std::move(then));
 }
 
 } // namespace
@@ -131,12 +124,7 @@ caf::behavior catalog_actor(caf::stateful_actor<catalog_state>* self,
       return rp;
     },
     [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
-      auto i = self->state.pending.find(token);
-      if (i == self->state.pending.end())
-        return;
-      auto then = std::move(i->second);
-      self->state.pending.erase(i);
-      then(err);
+      self->state.commits.done(token, err);
     },
   };
 }

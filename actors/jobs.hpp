@@ -28,7 +28,7 @@ struct job {
   std::atomic<uint64_t> replayed{0};  // leads whose stored events were replayed
   std::atomic<int> parts_left{0};     // shards still working
   std::atomic<bool> failed{false};
-  std::string error; // set before `failed`
+  std::string error; // set once, before `failed`, by the first fail()
 
   /// Called by each part when it is done (memory and persistence); the
   /// last one finishes the job.
@@ -37,8 +37,19 @@ struct job {
       finished_at.store(now_ms());
   }
 
+  /// Marks the job failed with its first reason (any thread).
+  void fail(std::string why) {
+    if (failing_.exchange(true))
+      return;
+    error = std::move(why);
+    failed = true;
+  }
+
   /// The job as JSON (GET /v1/jobs/{id}).
   std::string json() const;
+
+private:
+  std::atomic<bool> failing_{false};
 };
 
 class job_table {

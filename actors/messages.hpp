@@ -142,7 +142,7 @@ struct put_model { // → std::string (the version's JSON)
   std::shared_ptr<scoring_model> model;
 };
 
-struct activate_model { // → std::string (the re-score job's JSON)
+struct activate_model { // → std::shared_ptr<job> (the re-score job)
   uint64_t org;
   uint32_t version;
 };
@@ -208,6 +208,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_scores)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_part)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::put_model)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::activate_model)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<hotlead::job>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::get_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::create_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::update_lead)

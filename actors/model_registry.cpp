@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "protocol/json_out.hpp"
+#include "protocol/score.hpp"
 
 namespace hotlead {
 
@@ -41,6 +42,18 @@ const model_entry& model_registry::active(uint64_t org) const {
   if (i == orgs_.end() || !i->second.active)
     return *default_;
   return *i->second.active;
+}
+
+const model_entry& model_registry::of(uint64_t org, uint32_t version) const {
+  auto* e = find(org, version);
+  return e ? *e : active(org);
+}
+
+void replay_event(const model_registry& reg, lead& l, const event_input& ev) {
+  record_event(l, ev);
+  if (l.model_version != 0)
+    if (auto* e = reg.find(l.org, l.model_version))
+      score_event(e->model, l, ev);
 }
 
 const model_entry* model_registry::find(uint64_t org, uint32_t version) const {

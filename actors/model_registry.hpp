@@ -32,12 +32,23 @@ struct model_entry {
 /// with `with_model`, "model" (the document).
 std::string model_version_json(const model_entry& e, bool active, bool with_model = true);
 
+class model_registry;
+
+/// Applies a replayed stored event to a lead: its counters, and its
+/// engagement state when the lead's model version is known (a lead without
+/// one is re-scored by its shard, from all its events, when the shard starts).
+void replay_event(const model_registry& reg, lead& l, const event_input& ev);
+
 class model_registry {
 public:
   model_registry();
 
   /// The version an org's leads are scored with now.
   const model_entry& active(uint64_t org) const;
+
+  /// The version a lead's engagement state is in terms of, or the org's
+  /// active one when that version is unknown (0: the lead has none yet).
+  const model_entry& of(uint64_t org, uint32_t version) const;
 
   /// One version of an org's model, or nullptr.
   const model_entry* find(uint64_t org, uint32_t version) const;

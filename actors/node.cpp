@@ -148,12 +148,8 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
           return; // no such lead: nothing to replay
         auto seq = i->second.event_seq;
         auto& reg = *models_;
-        if ((tail_err = db_.replay_tail(i->second, [&reg](lead& l, const event_input& ev) {
-               record_event(l, ev);
-               if (l.model_version != 0)
-                 if (auto* e = reg.find(l.org, l.model_version))
-                   score_event(e->model, l, ev); // else: the shard re-scores it at start
-             })))
+        if ((tail_err = db_.replay_tail(
+               i->second, [&reg](lead& l, const event_input& ev) { replay_event(reg, l, ev); })))
           return;
         ++tail_leads;
         tail_events += i->second.event_seq - seq;

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/commit_waiter.hpp"
 #include "actors/errors.hpp"
 #include "actors/jobs.hpp"
 #include "actors/messages.hpp"
@@ -17,8 +18,7 @@ namespace hotlead {
 struct org_state {
   std::shared_ptr<org_init> dir;
   // Work to finish (in this actor) once the journal has a record.
-  std::unordered_map<uint64_t, std::function<void(const std::optional<problem>&)>> pending;
-  uint64_t next_token = 1;
+  commit_waiter commits;
   bool model_write = false;   // a model change is on its way to the journal
   std::shared_ptr<job> rescore; // the last re-score job
   static inline const char* name = "org";
@@ -98,22 +98,20 @@ caf::result<msg::lead_written> forward(self_ptr self, uint64_t id, Message m,
 
 // -- scoring models ---------------------------------------------------------------
 
-void journal_write(self_ptr self, std::vector<write_op> ops,
-                   std::function<void(const std::optional<problem>&)> then) {
-  auto token = self->state.next_token++;
-  self->state.pending.emplace(token, std::move(then));
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  self->state.dir->jr->append(std::move(ops), [me, token](const std::optional<problem>& err) {
-    caf::anon_send(me, msg::committed_atom::value, token, err);
-  });
-}
-
-// The default model as the org's stored version 1 (stored with its first
-// change of model, so a later release's default does not change it).
-model_entry stored_default(const model_registry& reg) {
-  auto e = reg.fallback();
-  e.created_at = now_ms();
-  return e;
+// Journals a change of the org's models, one at a time (`model_write`); a
+// failure answers `rp` with it, success runs `then` in this actor.
+template <class Promise>
+void write_model_change(self_ptr self, std::vector<write_op> ops, Promise rp,
+                        std::function<void()> then) {
+  self->state.model_write = true;
+  self->state.commits.write(self, *self->state.dir->jr, std::move(ops),
+                            [=](const std::optional<problem>& err) mutable {
+                              self->state.model_write = false;
+                              if (err)
+                                rp.deliver(make_error(*err));
+                              else
+                                then();
+                            });
 }
 
 write_op model_record(uint64_t org, const model_entry& e) {
@@ -128,47 +126,52 @@ caf::error busy() {
                                     "stored; retry");
 }
 
+// An org without a stored model scores with the default; its first model
+// change stores that default as version 1 in the same write (so a later
+// release's default does not change it): the record goes into `ops` and the
+// entry is returned (null when already stored).
+std::shared_ptr<model_entry> store_default_first(const org_init& d, std::vector<write_op>& ops) {
+  if (d.models->stored(d.org))
+    return nullptr;
+  auto v1 = std::make_shared<model_entry>(d.models->fallback());
+  v1->created_at = now_ms();
+  ops.push_back(model_record(d.org, *v1));
+  return v1;
+}
+
+// Once the write is durable: the stored default joins the registry.
+void adopt_default(org_init& d, const std::shared_ptr<model_entry>& v1) {
+  if (v1 && !d.models->stored(d.org)) {
+    d.models->add(d.org, std::move(*v1));
+    d.models->activate(d.org, 1);
+  }
+}
+
 caf::result<std::string> put_model(self_ptr self, msg::put_model& m) {
   if (self->state.model_write)
     return busy();
   auto& d = *self->state.dir;
-  auto& reg = *d.models;
-  bool first = !reg.stored(d.org); // the default, version 1, is stored with it
   std::vector<write_op> ops;
-  auto v1 = std::make_shared<model_entry>(stored_default(reg));
-  if (first)
-    ops.push_back(model_record(d.org, *v1));
-  model_entry e;
-  e.version = first ? 2 : static_cast<uint32_t>(reg.versions(d.org).size() + 1);
-  e.created_at = now_ms();
-  e.json = std::move(m.json);
-  e.model = std::move(*m.model);
-  ops.push_back(model_record(d.org, e));
+  auto v1 = store_default_first(d, ops);
+  auto e = std::make_shared<model_entry>();
+  e->version = v1 ? 2 : static_cast<uint32_t>(d.models->versions(d.org).size() + 1);
+  e->created_at = now_ms();
+  e->json = std::move(m.json);
+  e->model = std::move(*m.model);
+  ops.push_back(model_record(d.org, *e));
   auto rp = self->make_response_promise<std::string>();
-  auto entry = std::make_shared<model_entry>(std::move(e));
-  self->state.model_write = true;
-  journal_write(self, std::move(ops), [=](const std::optional<problem>& err) mutable {
-    self->state.model_write = false;
-    if (err) {
-      rp.deliver(make_error(*err));
-      return;
-    }
-    auto& reg = *self->state.dir->models;
-    auto org = self->state.dir->org;
-    if (!reg.stored(org)) {
-      reg.add(org, std::move(*v1));
-      reg.activate(org, 1);
-    }
-    auto& added = reg.add(org, std::move(*entry));
-    rp.deliver(model_version_json(added, reg.active(org).version == added.version));
+  write_model_change(self, std::move(ops), rp, [=]() mutable {
+    auto& d = *self->state.dir;
+    adopt_default(d, v1);
+    auto& added = d.models->add(d.org, std::move(*e));
+    rp.deliver(model_version_json(added, d.models->active(d.org).version == added.version));
   });
   return rp;
 }
 
-caf::result<std::string> activate_model(self_ptr self, const msg::activate_model& m) {
+caf::result<std::shared_ptr<job>> activate_model(self_ptr self, const msg::activate_model& m) {
   auto& d = *self->state.dir;
-  auto* e = d.models->find(d.org, m.version);
-  if (!e)
+  if (!d.models->find(d.org, m.version))
     return make_error(errc::not_found, "no scoring model version " + std::to_string(m.version) +
                                          "; GET /v1/scoring-model/versions lists them");
   if (self->state.model_write)
@@ -177,23 +180,14 @@ caf::result<std::string> activate_model(self_ptr self, const msg::activate_model
     return make_error(errc::conflict, "a re-score is running (job " + id_to_hex(j->id) +
                                         "); activate when it is done (GET /v1/jobs/" +
                                         id_to_hex(j->id) + ")");
-  auto rp = self->make_response_promise<std::string>();
   std::vector<write_op> ops;
-  auto v1 = std::make_shared<model_entry>(stored_default(*d.models));
-  if (!d.models->stored(d.org)) // the default becomes a stored version 1
-    ops.push_back(model_record(d.org, *v1));
+  auto v1 = store_default_first(d, ops);
   ops.push_back({write_op::put, keys::active_model(d.org), std::to_string(m.version)});
   auto version = m.version;
-  self->state.model_write = true;
-  journal_write(self, std::move(ops), [=](const std::optional<problem>& err) mutable {
-    self->state.model_write = false;
-    if (err) {
-      rp.deliver(make_error(*err));
-      return;
-    }
+  auto rp = self->make_response_promise<std::shared_ptr<job>>();
+  write_model_change(self, std::move(ops), rp, [=]() mutable {
     auto& d = *self->state.dir;
-    if (!d.models->stored(d.org))
-      d.models->add(d.org, std::move(*v1));
+    adopt_default(d, v1);
     d.models->activate(d.org, version);
     auto& shards = d.rt->shards();
     auto j = d.jobs->create(d.org, "rescore", "\"model_version\":" + std::to_string(version),
@@ -201,7 +195,7 @@ caf::result<std::string> activate_model(self_ptr self, const msg::activate_model
     self->state.rescore = j;
     for (auto& s : shards)
       self->send(s, msg::rescore{d.org, version, j});
-    rp.deliver(j->json());
+    rp.deliver(j);
   });
   return rp;
 }
@@ -262,12 +256,7 @@ caf::behavior org_actor(caf::stateful_actor<org_state>* self, std::shared_ptr<or
     [=](msg::put_model& m) { return put_model(self, m); },
     [=](const msg::activate_model& m) { return activate_model(self, m); },
     [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
-      auto i = self->state.pending.find(token);
-      if (i == self->state.pending.end())
-        return;
-      auto then = std::move(i->second);
-      self->state.pending.erase(i);
-      then(err);
+      self->state.commits.done(token, err);
     },
   };
 }

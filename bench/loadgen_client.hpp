@@ -67,6 +67,18 @@ struct request_factory {
     out += "\r\n";
   }
 
+  void post(std::string& out, std::string_view path, std::string_view body) const {
+    out += "POST ";
+    out += path;
+    out += " HTTP/1.1\r\n";
+    out += host_header;
+    out += auth_header;
+    out += "Content-Type: application/json\r\nContent-Length: ";
+    out += std::to_string(body.size());
+    out += "\r\n\r\n";
+    out += body;
+  }
+
   void get_lead(std::string& out, rng& r) const {
     out += "GET /v1/leads/";
     out += ids[r.below(ids.size())];
@@ -83,15 +95,10 @@ struct request_factory {
     body += "\",\"properties\":";
     body += event_properties(r, type);
     body += '}';
-    out += "POST /v1/leads/";
-    out += ids[r.below(ids.size())];
-    out += "/events HTTP/1.1\r\n";
-    out += host_header;
-    out += auth_header;
-    out += "Content-Type: application/json\r\nContent-Length: ";
-    out += std::to_string(body.size());
-    out += "\r\n\r\n";
-    out += body;
+    std::string path = "/v1/leads/";
+    path += ids[r.below(ids.size())];
+    path += "/events";
+    post(out, path, body);
   }
 
   /// POST /v1/score: a lead payload (title, company, 2 attributes) with
@@ -111,13 +118,7 @@ struct request_factory {
       body += "\"}";
     }
     body += "]}";
-    out += "POST /v1/score HTTP/1.1\r\n";
-    out += host_header;
-    out += auth_header;
-    out += "Content-Type: application/json\r\nContent-Length: ";
-    out += std::to_string(body.size());
-    out += "\r\n\r\n";
-    out += body;
+    post(out, "/v1/score", body);
   }
 
   /// Fills `out` with the next request; returns true for a read.

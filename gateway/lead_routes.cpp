@@ -21,11 +21,9 @@
 namespace hotlead {
 
 std::string scored_lead_json(const lead& l, const model_registry& models) {
-  auto* e = models.find(l.org, l.model_version);
-  if (!e)
-    e = &models.active(l.org);
+  auto& e = models.of(l.org, l.model_version);
   std::string out;
-  write_scored_lead(out, l, e->model, e->version, now_ms());
+  write_scored_lead(out, l, e.model, e.version, now_ms());
   return out;
 }
 

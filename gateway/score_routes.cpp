@@ -23,15 +23,10 @@ namespace hotlead {
 
 namespace {
 
-// The model a lead's state is in terms of (its version while a re-score has
-// not reached it yet), else the org's active one.
-const model_entry& entry_of(const lead& l, const model_registry& models) {
-  auto* e = models.find(l.org, l.model_version);
-  return e ? *e : models.active(l.org);
-}
-
 std::string score_json(const lead& l, const model_registry& models) {
-  auto& e = entry_of(l, models);
+  // The version the lead's state is in terms of (the old one while a
+  // re-score has not reached it yet).
+  auto& e = models.of(l.org, l.model_version);
   auto now = now_ms();
   std::string out;
   out.reserve(400);
@@ -158,16 +153,15 @@ void handle_activate_model(const ctx_ptr& ctx, std::string_view version) {
   if (ec != std::errc{} || p != version.data() + version.size() || v == 0)
     return ctx->fail(errc::invalid_id, "'" + std::string{version.substr(0, 32)} +
                                          "' is not a model version; versions are 1, 2, ...");
-  ctx->br.request<std::string>(
+  ctx->br.request<std::shared_ptr<job>>(
     ctx->who.org_actor,
-    [ctx](caf::expected<std::string> r) {
+    [ctx](caf::expected<std::shared_ptr<job>> r) {
       if (!r)
         return ctx->fail(r.error());
       http_reply rep;
       rep.status = 202;
-      rep.body = std::move(*r);
-      auto id_at = rep.body.find("\"id\":\"") + 6;
-      rep.headers.emplace_back("Location", "/v1/jobs/" + rep.body.substr(id_at, 16));
+      rep.body = (*r)->json();
+      rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex((*r)->id));
       ctx->reply(std::move(rep));
     },
     msg::activate_model{ctx->who.org, v});
@@ -270,11 +264,6 @@ void handle_score_stateless(const ctx_ptr& ctx) {
   std::vector<event_input> events;
   if (auto p = parse_score_request(ctx->req.body, ctx->env.lim, now, patch, events))
     return ctx->fail(*p);
-  if (patch.attributes.size() > ctx->env.lim.max_attributes)
-    return ctx->fail(errc::invalid_field,
-                     "the lead has " + std::to_string(patch.attributes.size()) +
-                       " attributes; at most " + std::to_string(ctx->env.lim.max_attributes) +
-                       " are allowed (limits.max_attributes)");
   // Nothing is stored and no actor is involved: the active model is
   // immutable and read here, on the io thread.
   auto& e = ctx->env.models->active(ctx->who.org);

@@ -38,10 +38,21 @@ inline std::string meta(std::string_view name) {
   return "M" + std::string{name};
 }
 
-inline std::string org(uint64_t id) {
-  std::string k{"O"};
-  put_be64(k, id);
+/// A tag byte and one or two big-endian ids.
+inline std::string tagged(char tag, uint64_t a) {
+  std::string k(1, tag);
+  put_be64(k, a);
   return k;
+}
+
+inline std::string tagged(char tag, uint64_t a, uint64_t b) {
+  auto k = tagged(tag, a);
+  put_be64(k, b);
+  return k;
+}
+
+inline std::string org(uint64_t id) {
+  return tagged('O', id);
 }
 
 inline std::string api_key(std::string_view hash_hex) {
@@ -49,42 +60,32 @@ inline std::string api_key(std::string_view hash_hex) {
 }
 
 inline std::string lead(uint64_t id) {
-  std::string k{"L"};
-  put_be64(k, id);
-  return k;
+  return tagged('L', id);
 }
 
 inline std::string event(uint64_t lead_id, uint64_t seq) {
-  std::string k{"E"};
-  put_be64(k, lead_id);
-  put_be64(k, seq);
-  return k;
+  return tagged('E', lead_id, seq);
 }
 
 inline std::string tail(uint64_t lead_id) {
-  std::string k{"D"};
-  put_be64(k, lead_id);
-  return k;
+  return tagged('D', lead_id);
 }
 
 inline std::string model(uint64_t org, uint64_t version) {
-  std::string k{"S"};
-  put_be64(k, org);
-  put_be64(k, version);
-  return k;
+  return tagged('S', org, version);
 }
 
 inline std::string active_model(uint64_t org) {
-  std::string k{"A"};
-  put_be64(k, org);
-  return k;
+  return tagged('A', org);
 }
 
 inline std::string history(uint64_t lead_id, uint64_t seq) {
-  std::string k{"H"};
-  put_be64(k, lead_id);
-  put_be64(k, seq);
-  return k;
+  return tagged('H', lead_id, seq);
+}
+
+/// The first key of a lead's history entries ('H' and its id).
+inline std::string history_prefix(uint64_t lead_id) {
+  return tagged('H', lead_id);
 }
 
 /// First key after every history entry of a lead.

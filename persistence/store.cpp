@@ -280,7 +280,7 @@ std::optional<problem> store::replay_tail(lead& l, const event_apply& apply) {
     rocksdb::ReadOptions ro;
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, history_)};
     it->SeekForPrev(end);
-    if (it->Valid() && it->key().starts_with(keys::history(l.id, 0).substr(0, 9))) {
+    if (it->Valid() && it->key().starts_with(keys::history_prefix(l.id))) {
       auto k = it->key();
       auto v = it->value();
       l.history_seq = static_cast<uint32_t>(keys::event_seq_of({k.data(), k.size()}) + 1);
@@ -288,17 +288,6 @@ std::optional<problem> store::replay_tail(lead& l, const event_apply& apply) {
     }
   }
   return std::nullopt;
-}
-
-bool store::visit_lead_events(uint64_t lead_id,
-                              const std::function<void(const event_input&)>& fn) {
-  auto st = visit_events(lead_id, 0, [&](uint64_t, std::string_view record) {
-    event_input ev;
-    if (!parse_event_record(record, ev))
-      fn(ev);
-    return true;
-  });
-  return st.ok();
 }
 
 void store::visit_events_of(

@@ -70,10 +70,6 @@ public:
   /// Raw events of a lead, oldest first, at most `limit`.
   std::vector<std::string> read_events(uint64_t lead_id, size_t limit);
 
-  /// Every stored event of a lead, oldest first, parsed (unreadable ones
-  /// are skipped); false when RocksDB failed.
-  bool visit_lead_events(uint64_t lead_id, const std::function<void(const event_input&)>& fn);
-
   /// For each (lead, until) in `leads` (sorted by lead), its stored events
   /// with seq < until, oldest first and parsed, with one iterator (one look
   /// at the memtable); fn is called for leads that have any.

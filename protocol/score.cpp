@@ -251,6 +251,17 @@ score score_of(const scoring_model& m, const lead& l,
 
 namespace {
 
+// ,"fit":F,"engagement":E,"grade":"G" (the score object and history entries).
+void write_parts(std::string& out, const score& s) {
+  out += ",\"fit\":";
+  out += format_points(s.fit);
+  out += ",\"engagement\":";
+  out += format_points(s.engagement);
+  out += ",\"grade\":\"";
+  out += s.grade;
+  out += '"';
+}
+
 std::string_view kind_name(factor_kind k) {
   switch (k) {
     case factor_kind::fit: return "fit";
@@ -267,13 +278,8 @@ void write_score(std::string& out, const score& s, uint64_t model_version, milli
                  std::optional<double> probability) {
   out += "{\"total\":";
   out += format_points(s.total);
-  out += ",\"fit\":";
-  out += format_points(s.fit);
-  out += ",\"engagement\":";
-  out += format_points(s.engagement);
-  out += ",\"grade\":\"";
-  out += s.grade;
-  out += "\",\"probability\":";
+  write_parts(out, s);
+  out += ",\"probability\":";
   if (probability)
     append_json_number(out, *probability);
   else
@@ -336,13 +342,8 @@ void write_history_entry(std::string& out, millis at, score_cause cause, std::st
   out += format_points(s.total);
   out += ",\"delta\":";
   out += format_points(delta);
-  out += ",\"fit\":";
-  out += format_points(s.fit);
-  out += ",\"engagement\":";
-  out += format_points(s.engagement);
-  out += ",\"grade\":\"";
-  out += s.grade;
-  out += "\",\"model_version\":";
+  write_parts(out, s);
+  out += ",\"model_version\":";
   out += std::to_string(version);
   out += '}';
 }

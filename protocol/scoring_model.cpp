@@ -202,14 +202,19 @@ std::optional<problem> target_of(const at& where, std::string_view field, fit_ru
   return std::nullopt;
 }
 
-std::optional<problem> fit_rule_of(const at& where, object obj, fit_rule& r) {
-  if (auto e = only(where, obj, {"id", "field", "op", "value", "values", "min", "max", "points"}))
-    return e;
+std::optional<problem> rule_id_of(const at& where, object obj, std::string& id) {
   element v;
   if (obj["id"].get(v))
     return where.fail("id", "is required: a name for the rule, shown in the score's factors");
-  if (auto e = id_of(where, v, r.id))
+  return id_of(where, v, id);
+}
+
+std::optional<problem> fit_rule_of(const at& where, object obj, fit_rule& r) {
+  if (auto e = only(where, obj, {"id", "field", "op", "value", "values", "min", "max", "points"}))
     return e;
+  if (auto e = rule_id_of(where, obj, r.id))
+    return e;
+  element v;
   if (obj["field"].get(v) || !v.is_string())
     return where.fail("field", "is required: the lead field or attributes.<name> to test");
   if (auto e = target_of(where, v.get_string().value(), r))
@@ -226,11 +231,9 @@ std::optional<problem> fit_rule_of(const at& where, object obj, fit_rule& r) {
 std::optional<problem> engagement_rule_of(const at& where, object obj, engagement_rule& r) {
   if (auto e = only(where, obj, {"id", "event", "where", "points", "half_life_days", "cap"}))
     return e;
-  element v;
-  if (obj["id"].get(v))
-    return where.fail("id", "is required: a name for the rule, shown in the score's factors");
-  if (auto e = id_of(where, v, r.id))
+  if (auto e = rule_id_of(where, obj, r.id))
     return e;
+  element v;
   if (obj["event"].get(v) || !v.is_string() || v.get_string().value().empty() ||
       v.get_string().value().size() > 64)
     return where.fail("event", "is required: the event type this rule counts (1 to 64 characters)");
