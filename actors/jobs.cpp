@@ -1,5 +1,7 @@
 #include "actors/jobs.hpp"
 
+#include <algorithm>
+
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 
@@ -23,7 +25,8 @@ std::string job::json() const {
     out += detail + ",";
   out += "\"total\":" + std::to_string(total.load()) + ",\"done\":" + std::to_string(done.load()) +
          ",\"persisted\":" + std::to_string(persisted.load()) +
-         ",\"replayed\":" + std::to_string(replayed.load()) + ",\"started_at\":\"";
+         ",\"replayed\":" + std::to_string(replayed.load()) +
+         ",\"rejected\":" + std::to_string(rejected.load()) + ",\"started_at\":\"";
   append_time(out, started_at);
   out += "\",\"finished_at\":";
   if (fin) {
@@ -76,6 +79,22 @@ std::shared_ptr<job> job_table::find(uint64_t org, uint64_t id) const {
   if (i == jobs_.end() || i->second->org != org)
     return nullptr;
   return i->second;
+}
+
+std::vector<std::shared_ptr<job>> job_table::list(uint64_t org, size_t limit) const {
+  std::vector<std::shared_ptr<job>> out;
+  {
+    std::lock_guard lock{mtx_};
+    for (auto& [id, j] : jobs_)
+      if (j->org == org)
+        out.push_back(j);
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a->started_at != b->started_at ? a->started_at > b->started_at : a->id > b->id;
+  });
+  if (out.size() > limit)
+    out.resize(limit);
+  return out;
 }
 
 } // namespace hotlead

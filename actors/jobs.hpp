@@ -1,4 +1,4 @@
-// Long jobs (model re-scores; later imports and training) and their
+// Long jobs (model re-scores, imports; later training) and their
 // progress, readable from any thread (GET /v1/jobs/{id}). Actors update a
 // job's counters with atomics as they go; jobs live in memory only (a
 // restart forgets them, not their effects: what a job changes is journaled).
@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "protocol/time.hpp"
 
@@ -18,7 +19,7 @@ namespace hotlead {
 struct job {
   uint64_t id = 0;
   uint64_t org = 0;
-  std::string kind;   // "rescore"
+  std::string kind;   // "rescore", "import"
   std::string detail; // JSON members of the kind's own, e.g. "\"model_version\":3"
   millis started_at = 0;
   std::atomic<millis> finished_at{0};
@@ -26,6 +27,7 @@ struct job {
   std::atomic<uint64_t> done{0};      // items done in memory
   std::atomic<uint64_t> persisted{0}; // items whose result is durable
   std::atomic<uint64_t> replayed{0};  // leads whose stored events were replayed
+  std::atomic<uint64_t> rejected{0};  // items refused (an import's bad rows)
   std::atomic<int> parts_left{0};     // shards still working
   std::atomic<bool> failed{false};
   std::string error; // set once, before `failed`, by the first fail()
@@ -57,6 +59,8 @@ public:
   std::shared_ptr<job> create(uint64_t org, std::string kind, std::string detail, int parts);
   /// The org's job, or null (another org's job looks missing).
   std::shared_ptr<job> find(uint64_t org, uint64_t id) const;
+  /// The org's jobs, the most recent first, at most `limit`.
+  std::vector<std::shared_ptr<job>> list(uint64_t org, size_t limit) const;
 
 private:
   mutable std::mutex mtx_;

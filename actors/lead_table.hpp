@@ -17,6 +17,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <span>
+#include <vector>
 
 #include "protocol/lead.hpp"
 
@@ -112,6 +113,18 @@ public:
         touch_blocks(*found[i]);
     for (size_t i = 0; i < items.size(); ++i)
       f(items[i], found[i] && found[i]->org == items[i].org ? found[i] : nullptr);
+  }
+
+  /// The ids of the org's leads for which pred(lead) holds, under one read
+  /// lock (a scan: writers of this shard wait for it).
+  template <class Pred>
+  std::vector<uint64_t> ids_of(uint64_t org, Pred&& pred) const {
+    std::vector<uint64_t> out;
+    std::shared_lock lock{mtx_};
+    for (auto& [id, l] : leads_)
+      if (l.org == org && pred(l))
+        out.push_back(id);
+    return out;
   }
 
   /// The most items read_batch() takes at once.

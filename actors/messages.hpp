@@ -134,7 +134,51 @@ struct preview_part {
   side current, proposed;
 };
 
+/// Creates and updates of one bulk import batch in this shard, in order, in
+/// one journal write (the org actor resolved ids and identities).
+/// → write_leads_outcome; an error when the journal write failed (then none
+/// of the batch is applied).
+struct write_leads {
+  struct item {
+    size_t index = 0; // into the org actor's batch
+    uint64_t id = 0;
+    bool create = false;
+    lead_patch patch;
+  };
+  uint64_t org;
+  std::vector<item> items;
+  millis now;
+};
+
+struct write_leads_outcome {
+  struct item {
+    size_t index = 0;
+    bool created = false, changed = false;
+    std::optional<problem> error; // this item was refused, the others went on
+    std::string old_email, old_external_id, email, external_id;
+  };
+  std::vector<item> items;
+};
+
 // -- to org actors ------------------------------------------------------------
+
+/// One batch of a bulk import (POST /v1/leads:import): each row upserted by
+/// `mode` (none: always created). → import_outcome
+struct import_rows {
+  struct row {
+    uint64_t number = 0; // as the file counts it (the CSV header is row 1)
+    lead_patch patch;
+  };
+  uint64_t org;
+  upsert_mode mode;
+  std::vector<row> rows;
+  millis now;
+};
+
+struct import_outcome {
+  uint64_t created = 0, updated = 0, unchanged = 0;
+  std::vector<std::pair<uint64_t, problem>> errors; // by row number
+};
 
 struct put_model { // → std::string (the version's JSON)
   uint64_t org;
@@ -203,6 +247,10 @@ struct key_grant {
 } // namespace hotlead::msg
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::rescore)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::write_leads)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::write_leads_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::import_rows)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::import_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::replay_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_scores)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_part)

@@ -54,6 +54,11 @@ public:
     return shards_;
   }
 
+  /// Every shard's leads, for scans from an io thread (exports).
+  const std::vector<std::shared_ptr<const lead_table>>& tables() const {
+    return tables_;
+  }
+
 private:
   std::vector<caf::actor> shards_;
   std::vector<std::shared_ptr<const lead_table>> tables_;

@@ -191,9 +191,18 @@ void bridge::arm_sweep() {
 
 void bridge::sweep() {
   auto now = clock::now();
-  while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
-    auto e = std::move(pending_.begin()->second);
-    pending_.erase(pending_.begin());
+  // Every entry is looked at: request_within() deadlines are not in token
+  // order (a sweep every deadline/4 over the requests in flight is cheap).
+  std::vector<entry> expired;
+  for (auto i = pending_.begin(); i != pending_.end();) {
+    if (i->second.deadline <= now) {
+      expired.push_back(std::move(i->second));
+      i = pending_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& e : expired) {
     if (e.on_reply) {
       direct_result r = problem{errc::timeout,
                                 "a shard did not answer in time; retry (server.request_timeout)"};

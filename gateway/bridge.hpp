@@ -52,9 +52,17 @@ public:
   /// io thread, exactly once.
   template <class R, class... Ts>
   void request(const caf::actor& dest, std::function<void(caf::expected<R>)> cb, Ts&&... xs) {
+    request_within<R>(deadline_, dest, std::move(cb), std::forward<Ts>(xs)...);
+  }
+
+  /// request() with a deadline of its own (an import batch may wait for
+  /// the journal longer than a single write should).
+  template <class R, class... Ts>
+  void request_within(std::chrono::milliseconds deadline, const caf::actor& dest,
+                      std::function<void(caf::expected<R>)> cb, Ts&&... xs) {
     auto token = next_token_++;
     auto shared = std::make_shared<std::function<void(caf::expected<R>)>>(std::move(cb));
-    pending_.emplace(token, entry{clock::now() + deadline_,
+    pending_.emplace(token, entry{clock::now() + deadline,
                                   [shared] {
                                     (*shared)(make_error(errc::timeout,
                                                          "a shard did not answer in time; "
@@ -135,7 +143,7 @@ private:
   boost::asio::steady_timer timer_;
   bool timer_armed_ = false;
   uint64_t next_token_ = 1;
-  std::map<uint64_t, entry> pending_; // token order is deadline order
+  std::map<uint64_t, entry> pending_; // by token
   std::vector<std::thread> blocking_;  // run_blocking() threads, joined at shutdown
 };
 

@@ -85,6 +85,7 @@ struct request_ctx {
   responder done;
   clock::time_point start;
   auth_cache* cache; // owned by the connection; null when there is none
+  std::shared_ptr<body_stream> stream; // a body streamed as it arrives (import)
   bool answered = false;
 
   /// Empties the context for the connection's next request (its strings
@@ -102,6 +103,11 @@ using ctx_ptr = std::shared_ptr<request_ctx>;
 
 /// Routes a request: matches path and method, authenticates, dispatches.
 void dispatch(const ctx_ptr& ctx);
+
+/// At the header of a request whose body is streamed (POST
+/// /v1/leads:import): authenticates and checks it, and returns the stream
+/// its body goes to, or null when the request was answered.
+std::shared_ptr<body_stream> open_body_stream(const ctx_ptr& ctx);
 
 // -- handlers, by resource (gateway/*_routes.cpp) -----------------------------
 void handle_healthz(const ctx_ptr& ctx);
@@ -129,6 +135,11 @@ void handle_preview_model(const ctx_ptr& ctx);
 void handle_activate_model(const ctx_ptr& ctx, std::string_view version);
 void handle_get_job(const ctx_ptr& ctx, std::string_view id);
 void handle_score_stateless(const ctx_ptr& ctx);
+void handle_list_jobs(const ctx_ptr& ctx);
+// gateway/bulk_routes.cpp
+std::shared_ptr<body_stream> handle_import_header(const ctx_ptr& ctx);
+void handle_import(const ctx_ptr& ctx);
+void handle_export(const ctx_ptr& ctx);
 /// A lead object with its score (GET /v1/leads/{id}; gateway/lead_routes.cpp).
 std::string scored_lead_json(const lead& l, const model_registry& models);
 /// Whether the caller's role may do `p`; answers 403 when not.

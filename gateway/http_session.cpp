@@ -1,12 +1,14 @@
 #include "gateway/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <ctime>
 
 #include "gateway/context.hpp"
@@ -116,6 +118,8 @@ void http_session::do_read() {
 // this loop is the part of it the edge needs, at a fraction of the cost.
 void http_session::parse() {
   while (buffer_.size() > 0) {
+    if (stream_paused())
+      return;
     beast::error_code ec;
     auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
@@ -127,16 +131,58 @@ void http_session::parse() {
       return on_request();
     // A Content-Length over the limit is already a body_limit error (Beast
     // checks it with the header); a body that follows gets its own timeout.
-    if (phase_ == phase::header && parser_->is_header_done())
+    if (phase_ == phase::header && parser_->is_header_done()) {
       enter(phase::body, env_.cfg.body_timeout);
+      if (parser_->streamed() && !open_stream())
+        return;
+    }
     if (used == 0)
       break; // no progress without an error: wait for more bytes rather than spin
   }
+  if (stream_paused())
+    return;
   // As Beast's readers size it: what the buffer has room for, 512 B to 64 KiB.
   auto room = buffer_.capacity() - buffer_.size();
   auto size = std::clamp<size_t>(room, 512, 65536);
   socket_.async_read_some(buffer_.prepare(size),
                           beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+// A streamed body (import) goes to its body_stream; the header was enough to
+// authenticate and check the request, or it is answered now (and the
+// connection closed: its body is not read).
+bool http_session::open_stream() {
+  keep_alive_ = false; // until the request completes: an early answer closes
+  version_ = parser_->version();
+  request_id_ = ctx_->req.request_id;
+  arm_reply();
+  ctx_->stream = open_body_stream(ctx_);
+  if (!ctx_->stream)
+    return false; // answered
+  parser_->stream_to(ctx_->stream.get());
+  if (!ctx_->req.body.empty()) { // body bytes the parser read with the header
+    ctx_->stream->write(ctx_->req.body);
+    ctx_->req.body.clear();
+  }
+  return true;
+}
+
+// While the stream is paused nothing is read (the client waits in TCP flow
+// control) and no timeout runs; it resumes where it stopped.
+bool http_session::stream_paused() {
+  if (!ctx_ || !ctx_->stream || !ctx_->stream->paused() || phase_ != phase::body)
+    return false;
+  enter(phase::routing, std::nullopt);
+  ctx_->stream->on_resume([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self)
+      return;
+    boost::asio::post(self->socket_.get_executor(), [self] {
+      self->enter(phase::body, self->env_.cfg.body_timeout);
+      self->parse();
+    });
+  });
+  return true;
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t n) {
@@ -155,6 +201,8 @@ void http_session::on_read(beast::error_code ec, std::size_t n) {
   }
   if (ec)
     return do_close(); // closed by the client, reset, or timed out in another phase
+  if (ctx_->stream) // a streamed body's timeout is between reads, not for the whole body
+    enter(phase::body, env_.cfg.body_timeout);
   parse();
 }
 
@@ -177,6 +225,13 @@ void http_session::on_request() {
   version_ = parser_->version();
   request_id_ = ctx_->req.request_id;
   enter(phase::routing, std::nullopt);
+  arm_reply();
+  dispatch(ctx_);
+}
+
+void http_session::arm_reply() {
+  if (ctx_->done)
+    return; // armed at the header already (a streamed body)
   ++env_.edge_metrics.in_flight;
   // Cleared once called (request_ctx::reply): the context does not keep an
   // idle connection alive.
@@ -185,7 +240,6 @@ void http_session::on_request() {
     self->on_reply(std::move(rep));
   };
   ctx_->start = request_ctx::clock::now();
-  dispatch(ctx_);
 }
 
 http_request& http_session::fresh_request() {
@@ -212,11 +266,18 @@ void http_session::on_reply(http_reply r) {
   h.append(reason.data(), reason.size());
   h += "\r\nServer: hotlead\r\n";
   bool no_body = r.status == 204 || r.status == 304 || r.status < 200;
+  source_ = std::move(r.source);
+  if (source_ && version_ == 10)
+    keep = false; // HTTP/1.0 has no chunked encoding: the body ends with the connection
   if (!no_body) {
     h += "Content-Type: ";
     h += r.content_type;
-    h += "\r\nContent-Length: ";
-    h += std::to_string(r.body.size());
+    if (!source_) {
+      h += "\r\nContent-Length: ";
+      h += std::to_string(r.body.size());
+    } else if (version_ != 10) {
+      h += "\r\nTransfer-Encoding: chunked";
+    }
     h += "\r\n";
   }
   for (auto& [k, v] : r.headers) {
@@ -235,6 +296,8 @@ void http_session::on_reply(http_reply r) {
   else if (version_ != 10 && !keep)
     h += "Connection: close\r\n";
   h += "\r\n";
+  if (source_)
+    return write_piece(keep, true);
   body_ = std::move(r.body);
   if (no_body)
     body_.clear();
@@ -245,6 +308,36 @@ void http_session::on_reply(http_reply r) {
                            [self = shared_from_this(), keep](beast::error_code ec, std::size_t n) {
                              self->on_write(keep, ec, n);
                            });
+}
+
+// The next piece of a produced body (body_source), as one chunk; the head
+// goes with the first. The source is asked again once the piece is written.
+void http_session::write_piece(bool keep, bool first) {
+  piece_.clear();
+  bool more = source_->next(piece_);
+  body_.clear();
+  bool chunked = version_ != 10;
+  if (chunked && !piece_.empty()) {
+    char size[20];
+    auto n = std::snprintf(size, sizeof size, "%zx\r\n", piece_.size());
+    body_.append(size, static_cast<size_t>(n));
+  }
+  body_ += piece_;
+  if (chunked && !piece_.empty())
+    body_ += "\r\n";
+  if (chunked && !more)
+    body_ += "0\r\n\r\n";
+  enter(phase::writing, env_.cfg.body_timeout);
+  std::array<boost::asio::const_buffer, 2> bufs{
+    boost::asio::buffer(first ? std::string_view{head_} : std::string_view{}),
+    boost::asio::buffer(body_)};
+  boost::asio::async_write(
+    socket_, bufs, [self = shared_from_this(), keep, more](beast::error_code ec, std::size_t n) {
+      if (!ec && more)
+        return self->write_piece(keep, false);
+      self->source_.reset();
+      self->on_write(keep, ec, n);
+    });
 }
 
 void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {

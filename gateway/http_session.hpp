@@ -49,7 +49,11 @@ private:
   void on_read(boost::beast::error_code ec, std::size_t n);
   void on_parse_error(boost::beast::error_code ec);
   void on_request();
+  void arm_reply();
+  bool open_stream();
+  bool stream_paused();
   void on_reply(http_reply r);
+  void write_piece(bool keep, bool first);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t n);
   void reply_and_close(http_reply r);
   void do_close();
@@ -79,6 +83,8 @@ private:
   unsigned version_ = 11;
   std::string request_id_;
   std::string head_, body_; // the response being written
+  std::shared_ptr<body_source> source_; // a produced body being written (chunked)
+  std::string piece_;                   // its current piece
   auth_cache auth_; // the connection's last key, see request_ctx
 };
 

@@ -16,7 +16,8 @@ std::string_view route_label(route_id r) {
     "POST /admin/snapshot",  "GET /v1/leads/{id}/score", "GET /v1/leads/{id}/score/history",
     "GET /v1/scoring-model", "PUT /v1/scoring-model", "GET /v1/scoring-model/versions",
     "POST /v1/scoring-model:preview", "POST /v1/scoring-model/{version}:activate",
-    "GET /v1/jobs/{id}",     "POST /v1/score",       "unmatched"};
+    "GET /v1/jobs/{id}",     "POST /v1/score",       "POST /v1/leads:import",
+    "GET /v1/leads:export",  "GET /v1/jobs",         "unmatched"};
   return labels[static_cast<size_t>(r)];
 }
 

@@ -40,6 +40,9 @@ enum class route_id : uint8_t {
   activate_model,
   get_job,
   score_stateless,
+  import_leads,
+  export_leads,
+  list_jobs,
   unmatched,
   count_
 };

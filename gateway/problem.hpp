@@ -5,12 +5,11 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/errors.hpp" // to_problem
 #include "gateway/http_types.hpp"
 #include "protocol/errors.hpp"
 
 namespace hotlead {
-
-problem to_problem(const caf::error& e);
 
 http_reply problem_reply(const problem& p, std::string_view instance);
 

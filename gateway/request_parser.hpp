@@ -8,6 +8,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "gateway/http_types.hpp"
 
@@ -21,6 +22,18 @@ public:
   /// 10 for HTTP/1.0, 11 for HTTP/1.1; valid once the header is parsed.
   unsigned version() const {
     return version_;
+  }
+
+  /// Whether the request is one whose body is streamed (POST
+  /// /v1/leads:import): it has no body limit, and once the header is done
+  /// the session must stream_to() a body_stream or answer.
+  bool streamed() const {
+    return streamed_;
+  }
+
+  /// Body bytes go to `s` from now on instead of the request's body.
+  void stream_to(body_stream* s) {
+    stream_ = s;
   }
 
 private:
@@ -38,6 +51,11 @@ private:
     assign(out_.method, method);
     assign(out_.target, target);
     version_ = static_cast<unsigned>(version);
+    // Decided before the header's Content-Length is checked against the limit.
+    if (method == "POST" && (target == "/v1/leads:import" || target.starts_with("/v1/leads:import?"))) {
+      streamed_ = true;
+      body_limit(UINT64_MAX); // not boost::none: Boost 1.74 compares a length with none as "over"
+    }
   }
 
   void on_response_impl(int, string_view, int, error_code&) override {}
@@ -63,25 +81,30 @@ private:
   void on_header_impl(error_code&) override {}
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) // within the body limit: basic_parser checked it before this call
+    if (length && !streamed_) // within the body limit: basic_parser checked it before this call
       out_.body.reserve(static_cast<size_t>(*length));
   }
 
   std::size_t on_body_impl(string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
+    if (stream_)
+      stream_->write({body.data(), body.size()});
+    else
+      out_.body.append(body.data(), body.size());
     return body.size();
   }
 
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
 
   std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
-    return body.size();
+    return on_body_impl(body, ec_unused_);
   }
 
   void on_finish_impl(error_code&) override {}
 
   http_request& out_;
+  body_stream* stream_ = nullptr;
+  error_code ec_unused_;
+  bool streamed_ = false;
   unsigned version_ = 11;
   bool seen_authorization_ = false;
   bool seen_content_type_ = false;

@@ -20,6 +20,7 @@ void request_ctx::reset() {
   path = query = {};
   route = route_id::unmatched;
   who = {};
+  stream.reset();
   answered = false;
 }
 
@@ -215,11 +216,31 @@ void dispatch_leads(const ctx_ptr& ctx, const segments& sg, const std::string& m
 
 } // namespace
 
-void dispatch(const ctx_ptr& ctx) {
+namespace {
+
+void locate(const ctx_ptr& ctx) {
   auto& target = ctx->req.target;
   auto q = target.find('?');
   ctx->path = std::string_view{target}.substr(0, q);
   ctx->query = q == target.npos ? std::string_view{} : std::string_view{target}.substr(q + 1);
+}
+
+} // namespace
+
+std::shared_ptr<body_stream> open_body_stream(const ctx_ptr& ctx) {
+  locate(ctx);
+  ctx->route = route_id::import_leads;
+  if (!ctx->env.ready.load()) {
+    ctx->fail(errc::not_ready, "the server is still recovering; retry shortly");
+    return nullptr;
+  }
+  if (!authenticate(ctx))
+    return nullptr;
+  return handle_import_header(ctx);
+}
+
+void dispatch(const ctx_ptr& ctx) {
+  locate(ctx);
   auto sg = split(ctx->path);
   const auto& m = ctx->req.method;
   auto not_found = [&] {
@@ -290,6 +311,16 @@ void dispatch(const ctx_ptr& ctx) {
     } else if (sg.n == 3 && sg.s[1] == "scoring-model" && sg.s[2].ends_with(":activate")) {
       if (only("POST", route_id::activate_model) && authenticate(ctx))
         handle_activate_model(ctx, sg.s[2].substr(0, sg.s[2].size() - 9));
+    } else if (sg.n == 2 && sg.s[1] == "leads:import") {
+      // POST bodies were streamed (open_body_stream), authenticated at the header
+      if (only("POST", route_id::import_leads))
+        handle_import(ctx);
+    } else if (sg.n == 2 && sg.s[1] == "leads:export") {
+      if (only("GET", route_id::export_leads) && authenticate(ctx))
+        handle_export(ctx);
+    } else if (sg.n == 2 && sg.s[1] == "jobs") {
+      if (only("GET", route_id::list_jobs) && authenticate(ctx))
+        handle_list_jobs(ctx);
     } else if (sg.n == 3 && sg.s[1] == "jobs") {
       if (only("GET", route_id::get_job) && authenticate(ctx))
         handle_get_job(ctx, sg.s[2]);

@@ -256,6 +256,21 @@ void handle_get_job(const ctx_ptr& ctx, std::string_view id_text) {
   ctx->reply_json(200, j->json());
 }
 
+void handle_list_jobs(const ctx_ptr& ctx) {
+  if (!permitted(ctx, permission::read_leads))
+    return;
+  std::string body = "{\"data\":[";
+  bool first = true;
+  for (auto& j : ctx->env.jobs->list(ctx->who.org, 100)) {
+    if (!first)
+      body += ',';
+    first = false;
+    body += j->json();
+  }
+  body += "]}";
+  ctx->reply_json(200, std::move(body));
+}
+
 void handle_score_stateless(const ctx_ptr& ctx) {
   if (!permitted(ctx, permission::read_leads))
     return;

@@ -209,8 +209,8 @@ std::optional<problem> parse_lead(std::string_view body, bool is_patch, const li
   for (auto [key, value] : obj)
     if (auto p = parse_lead_field(key, value, is_patch, lim, out))
       return p;
-  if (!is_patch && out.status.present == false)
-    out.status.set(lead_status::new_);
+  // No status: a new lead starts as new; an upsert of an existing lead
+  // keeps its status (patch semantics, docs/API.md).
   return std::nullopt;
 }
 

@@ -37,10 +37,17 @@ TEST_CASE("a full lead body parses into a patch") {
   CHECK(l.tags.size() == 2); // duplicates collapse
 }
 
-TEST_CASE("a create without status is new") {
+TEST_CASE("a create without status leaves it unset: new for a new lead, kept by an upsert") {
   lead_patch p;
   REQUIRE_FALSE(lead_body("{}", p));
-  CHECK(p.status.value == lead_status::new_);
+  CHECK_FALSE(p.status.present);
+  lead fresh;
+  apply(fresh, p);
+  CHECK(fresh.status == lead_status::new_);
+  lead known;
+  known.status = lead_status::qualified;
+  apply(known, p);
+  CHECK(known.status == lead_status::qualified);
 }
 
 TEST_CASE("bad lead bodies name the field and the rule") {
