@@ -18,6 +18,7 @@ commands:
   serve      run a node (HTTP API on --port, data in --data)
   snapshot   make a RocksDB checkpoint of a data directory, or of a running server
   restore    copy a snapshot into a fresh data directory
+  import     import leads from a CSV or NDJSON file into a running server
   config     print every configuration key with its default
   version    print the version
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
     return hotlead::cmd_snapshot(args);
   if (cmd == "restore")
     return hotlead::cmd_restore(args);
+  if (cmd == "import")
+    return hotlead::cmd_import(args);
   if (cmd == "config")
     return hotlead::cmd_config(args);
   if (cmd == "version" || cmd == "--version") {
