@@ -127,8 +127,6 @@ void http_session::parse() {
       break;
     if (ec)
       return on_parse_error(ec);
-    if (parser_->is_done())
-      return on_request();
     // A Content-Length over the limit is already a body_limit error (Beast
     // checks it with the header); a body that follows gets its own timeout.
     if (phase_ == phase::header && parser_->is_header_done()) {
@@ -136,6 +134,8 @@ void http_session::parse() {
       if (parser_->streamed() && !open_stream())
         return;
     }
+    if (parser_->is_done())
+      return on_request();
     if (used == 0)
       break; // no progress without an error: wait for more bytes rather than spin
   }
