@@ -16,6 +16,9 @@
 #             vs the same leads as Redis hashes (used_memory per lead)
 #   score     nginx fixed 200 with the same score JSON vs hotlead POST /v1/score
 #             (stateless scoring of a lead payload with 3 events, default model)
+#   import    a CSV of N leads (default 1M): `hotlead import` into an empty org
+#             (validated, upserted by email, scored, journaled, --durability sync)
+#             vs PostgreSQL COPY of the same file into a table of its columns
 #
 # Installs with apt-get when missing: nginx-light (or nginx), redis-server
 # (brings redis-cli, redis-benchmark), wrk, curl. Builds Release in build-bench/.
@@ -39,7 +42,7 @@ usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    reads|writes|mixed|recovery|score|all) WHAT="$1" ;;
+    reads|writes|mixed|recovery|score|import|all) WHAT="$1" ;;
     --quick) QUICK=1 ;;
     --repeat) REPEAT="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
@@ -360,6 +363,72 @@ print(t)' "$o")
 }
 
 # ==========================================================================================
+scenario_import() {
+  local load_before; load_before=$(busy)
+  local n=$LEADS o="$TMP/import"
+  mkdir -p "$o"
+  log "import: $n-row CSV, hotlead import (sync) vs PostgreSQL COPY, x $REPEAT"
+  python3 - "$o/leads.csv" "$n" <<'PY'
+import random, sys
+random.seed(7)
+titles = ["CEO", "CTO", "VP Sales", "Head of Marketing", "Engineer", "Analyst", "Director IT"]
+sources = ["Website", "Referral", "LinkedIn", "Google Ads", "Webinar"]
+with open(sys.argv[1], "w") as f:
+    f.write("email,first_name,last_name,company,title,source,status,tags,employees,plan,country\n")
+    for i in range(int(sys.argv[2])):
+        f.write("user%d@company%d.example.com,First%d,Last%d,Company %d,%s,%s,%s,%s,%d,%s,%s\n" % (
+            i, i % 50000, i, i, i % 50000, random.choice(titles), random.choice(sources),
+            random.choice(["new", "contacted", "qualified"]), random.choice(["vip", "emea", "vip;emea", ""]),
+            random.randint(1, 20000), random.choice(["Free", "Pro", "Enterprise"]),
+            random.choice(["DE", "US", "FR", "JP"])))
+PY
+  local bytes; bytes=$(stat -c %s "$o/leads.csv")
+  echo "   $(calc "round($bytes / 1e6, 1)") MB, $n rows" >&2
+  local pp; pp=$(free_port)
+  pg_start pg-import "$pp"
+  local pg=$PG_PID hl=() pgr=() r
+  chmod o+r "$o/leads.csv"; chmod o+x "$o"
+  for r in $(seq "$REPEAT"); do
+    echo " run $r" >&2
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$pp" -U bench -d postgres -q -c "DROP TABLE IF EXISTS leads;
+      CREATE TABLE leads (email text PRIMARY KEY, first_name text, last_name text, company text,
+      title text, source text, status text, tags text, employees int, plan text, country text)"
+    local t0 t1; t0=$(date +%s.%N)
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$pp" -U bench -d postgres -q \
+      -c "\\copy leads FROM '$o/leads.csv' WITH (FORMAT csv, HEADER true)"
+    t1=$(date +%s.%N)
+    pgr+=("$(calc "round($n / ($t1 - $t0))")")
+    echo "   postgres COPY   ${pgr[-1]} rows/s" >&2
+    local dir="$o/data.$r"
+    hl_bootstrap "$dir"
+    local ph; ph=$(free_port); hl_start "$dir" "$ph"
+    t0=$(date +%s.%N)
+    "$HOTLEAD" import "$o/leads.csv" --server "127.0.0.1:$ph" --key "$(cat "$dir.key")" --quiet \
+      >"$o/hl.$r" 2>&1 || { cat "$o/hl.$r" >&2; return 1; }
+    t1=$(date +%s.%N)
+    hl+=("$(calc "round($n / ($t1 - $t0))")")
+    echo "   hotlead import  ${hl[-1]} rows/s  ($(cat "$o/hl.$r"))" >&2
+    stop "$HL_PID"
+    rm -rf "$dir"
+  done
+  stop "$pg"
+  {
+    echo
+    echo "### import: a $n-row CSV ($(calc "round($bytes / 1e6, 1)") MB, 11 columns) into an empty org"
+    echo "hotlead: \`hotlead import\` over loopback, validated, upserted by email, scored, --durability sync;"
+    echo "reference: PostgreSQL COPY of the same file into a table with the same columns (email primary key)"
+    printf '%-6s | %12s | %12s | %8s\n' run "postgres/s" "hotlead/s" "hl/pg"
+    for r in $(seq "$REPEAT"); do
+      local i=$((r - 1))
+      printf '%-6s | %12.0f | %12.0f | %8.2f\n' "$r" "${pgr[$i]}" "${hl[$i]}" "$(calc "${hl[$i]} / ${pgr[$i]}")"
+    done
+    local mp mh; mp=$(median "${pgr[@]}"); mh=$(median "${hl[@]}")
+    printf '%-6s | %12.0f | %12.0f | %8.2f\n' median "$mp" "$mh" "$(calc "$mh / $mp")"
+    echo "target: >= 200000 rows/s -> $mh rows/s: $(python3 -c "print('MET' if $mh >= 200000 else 'MISSED')")"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
 scenario_reads() {
   local load_before; load_before=$(busy)
   log "reads: nginx fixed 200 vs hotlead GET /v1/leads/{id} ($CONNS connections, closed loop, ${DURATION}s x $REPEAT)"
@@ -693,6 +762,7 @@ case "$WHAT" in
   mixed) scenario_mixed ;;
   recovery) scenario_recovery ;;
   score) scenario_score ;;
+  import) scenario_import ;;
   all) scenario_reads; scenario_writes; scenario_mixed; scenario_recovery ;;
 esac
 echo
