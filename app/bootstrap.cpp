@@ -31,7 +31,7 @@ std::optional<problem> write_sync(journal& jr, std::vector<write_op> ops) {
 }
 
 std::optional<problem> make_demo_org(caf::actor_system& sys, node& nd, key_table& keys,
-                                     uint16_t port) {
+                                     uint16_t port, std::string& demo_key) {
   caf::scoped_actor self{sys};
   std::optional<problem> err;
   org o;
@@ -64,13 +64,14 @@ std::optional<problem> make_demo_org(caf::actor_system& sys, node& nd, key_table
               "       -d '{\"email\":\"ada@example.com\",\"first_name\":\"Ada\"}'\n\n",
               o.name.c_str(), id_to_hex(o.id).c_str(), secret.c_str(), port, secret.c_str());
   std::fflush(stdout);
+  demo_key = secret;
   return std::nullopt;
 }
 
 } // namespace
 
 std::optional<problem> bootstrap(const config& c, store& db, journal& jr, caf::actor_system& sys,
-                                 node& nd, key_table& keys, uint16_t port) {
+                                 node& nd, key_table& keys, uint16_t port, std::string& demo_key) {
   if (db.get_meta("bootstrapped"))
     return std::nullopt;
   bool given = !c.bootstrap_key.empty();
@@ -90,7 +91,7 @@ std::optional<problem> bootstrap(const config& c, store& db, journal& jr, caf::a
     return e;
   keys.add(root, {});
   if (c.demo)
-    if (auto e = make_demo_org(sys, nd, keys, port))
+    if (auto e = make_demo_org(sys, nd, keys, port, demo_key))
       return e;
   if (auto e = write_sync(jr, {{write_op::put, keys::meta("bootstrapped"), format_time(now_ms())}}))
     return e;

@@ -12,6 +12,7 @@ int cmd_snapshot(const std::vector<std::string>& args);
 int cmd_restore(const std::vector<std::string>& args);
 int cmd_config(const std::vector<std::string>& args);
 int cmd_import(const std::vector<std::string>& args);
+int cmd_demo(const std::vector<std::string>& args);
 
 /// Parses "--flag value" / "--flag=value" pairs; flags without value get "".
 /// Returns an error message for a flag not in `known` ("" when all is well).

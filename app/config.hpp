@@ -37,6 +37,7 @@ struct config {
   std::chrono::milliseconds shutdown_grace{10000};
   std::string bootstrap_key;
   bool demo = true;
+  uint64_t demo_leads = 10000; // synthetic leads in the demo org on first start
 };
 
 /// Applies one `section.key = value`; returns an error message or "".

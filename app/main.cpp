@@ -19,6 +19,7 @@ commands:
   snapshot   make a RocksDB checkpoint of a data directory, or of a running server
   restore    copy a snapshot into a fresh data directory
   import     import leads from a CSV or NDJSON file into a running server
+  demo       fill an org of a running server with synthetic leads and activity
   config     print every configuration key with its default
   version    print the version
 
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
     return hotlead::cmd_snapshot(args);
   if (cmd == "restore")
     return hotlead::cmd_restore(args);
+  if (cmd == "demo")
+    return hotlead::cmd_demo(args);
   if (cmd == "import")
     return hotlead::cmd_import(args);
   if (cmd == "config")

@@ -7,10 +7,14 @@
 
 #include <csignal>
 #include <cstdio>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "actors/node.hpp"
 #include "app/bootstrap.hpp"
+#include "app/demo.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "gateway/server.hpp"
@@ -36,13 +40,15 @@ constexpr const char* serve_help = R"(usage: hotlead serve [options]
   --set KEY=VALUE       any cluster.conf key, e.g. --set limits.max_tags=8
   --bootstrap-key KEY   root key to create on first start (or HOTLEAD_BOOTSTRAP_KEY)
   --no-demo             on first start, do not create the demo org
+  --demo-leads N        synthetic leads (with activity) in the demo org on first start
+                        (default 10000; 0 = an empty demo org)
 )";
 
 std::string build_config(const std::vector<std::string>& args, config& c) {
   std::vector<std::pair<std::string, std::string>> flags;
   auto err = parse_flags(args,
                          {"config", "port", "bind", "data", "shards", "durability",
-                          "io-threads", "workers", "log-level", "set", "bootstrap-key"},
+                          "io-threads", "workers", "log-level", "set", "bootstrap-key", "demo-leads"},
                          {"no-demo", "help"}, flags);
   if (!err.empty())
     return err;
@@ -79,6 +85,12 @@ std::string build_config(const std::vector<std::string>& args, config& c) {
       c.bootstrap_key = v;
     if (k == "no-demo")
       c.demo = false;
+    if (k == "demo-leads") {
+      char* end = nullptr;
+      c.demo_leads = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end || c.demo_leads > 10'000'000)
+        return "--demo-leads takes a count from 0 to 10000000";
+    }
   }
   if (c.bootstrap_key.empty())
     if (auto* env = std::getenv("HOTLEAD_BOOTSTRAP_KEY"))
@@ -175,17 +187,35 @@ int cmd_serve(const std::vector<std::string>& args) {
   env.models = &nd.models();
   env.jobs = &nd.jobs();
   env.catalog = nd.catalog();
-  if (auto e = bootstrap(c, *db, jr, sys, nd, keys, srv.port())) {
+  std::string demo_key;
+  if (auto e = bootstrap(c, *db, jr, sys, nd, keys, srv.port(), demo_key)) {
     log->critical("bootstrap failed: {}", e->detail);
     srv.drain(std::chrono::milliseconds{0});
     return 1;
   }
   env.ready = true;
   log->info("ready");
+  std::thread demo;
+  if (!demo_key.empty() && c.demo_leads > 0)
+    demo = std::thread{[&, key = demo_key] {
+      demo_fill d;
+      d.host = c.edge.bind == "0.0.0.0" || c.edge.bind == "::" ? "127.0.0.1" : c.edge.bind;
+      d.port = std::to_string(srv.port());
+      d.key = key;
+      d.leads = c.demo_leads;
+      uint64_t events = 0;
+      auto t0 = std::chrono::steady_clock::now();
+      if (auto e = fill_demo(d, &events))
+        return log->warn("demo data: {}", *e);
+      log->info("demo org filled: {} leads with {} events in {:.1f} s", d.leads, events,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }};
   int sig = wait_for_signal();
   log->info("received {}, shutting down (grace {} ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
             c.shutdown_grace.count());
   srv.drain(c.shutdown_grace);
+  if (demo.joinable())
+    demo.join(); // its requests fail once the server drains
   nd.stop();
   jr.stop();
   db->close(jr.last_error().empty());

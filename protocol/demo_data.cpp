@@ -1,0 +1,557 @@
+// Synthetic demo leads (see demo_data.hpp): the name, company and title
+// tables, the latent-intent model and the activity timeline. Everything is
+// drawn from a splitmix64 stream keyed by (seed, lead index) or, for what
+// belongs to a company (size, country, domain), by (seed, company index), so
+// colleagues at one company agree on it.
+#include "protocol/demo_data.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <string_view>
+
+namespace hotlead {
+
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr millis minute = 60'000;
+constexpr millis day = 86'400'000;
+
+// -- randomness ----------------------------------------------------------------
+
+constexpr uint64_t golden = 0x9e3779b97f4a7c15ULL;
+
+uint64_t mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// splitmix64, one stream per (seed, salt, index).
+struct rng {
+  uint64_t s;
+  rng(uint64_t seed, uint64_t salt, uint64_t index)
+    : s(mix(mix(seed ^ salt * golden) + index * golden)) {}
+  uint64_t next() {
+    return mix(s += golden);
+  }
+  /// Uniform in [0, 1).
+  double uniform() {
+    return static_cast<double>(next() >> 11) * 0x1p-53;
+  }
+  /// Uniform in [0, n).
+  uint32_t below(uint32_t n) {
+    return static_cast<uint32_t>(((next() >> 32) * n) >> 32);
+  }
+  bool chance(double p) {
+    return uniform() < p;
+  }
+  /// Mean 0, variance 1, within +-3.46 (a sum of four uniforms: no libm).
+  double normal() {
+    return (uniform() + uniform() + uniform() + uniform() - 2.0) * 1.7320508075688772;
+  }
+  /// An index drawn with the given (non-negative) weights.
+  template <size_t N>
+  size_t weighted(const std::array<double, N>& w) {
+    double total = 0;
+    for (double x : w)
+      total += x;
+    double x = uniform() * total;
+    for (size_t k = 0; k + 1 < N; ++k) {
+      if (x < w[k])
+        return k;
+      x -= w[k];
+    }
+    return N - 1;
+  }
+};
+
+/// exp(x) as (1 + x/1024)^1024: ten squarings, no libm, so the same numbers
+/// come out on every platform; within 3% of exp for |x| <= 8, ample here.
+double exp_approx(double x) {
+  x = x < -1000 ? -1000 : x > 50 ? 50 : x;
+  double y = 1.0 + x / 1024.0;
+  for (int k = 0; k < 10; ++k)
+    y *= y;
+  return y;
+}
+
+/// The logistic function, 1 / (1 + e^-x).
+double logistic(double x) {
+  return 1.0 / (1.0 + exp_approx(-x));
+}
+
+// -- people --------------------------------------------------------------------
+
+// 128 x 128 names: lead i's pair is a permutation of i's low 14 bits, so
+// 16,384 consecutive leads never share a name (see name_pair).
+constexpr std::array<std::string_view, 128> first_names = {
+  "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
+  "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
+  "Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark", "Sandra",
+  "Steven", "Ashley", "Andrew", "Emily", "Joshua", "Michelle", "Kevin", "Amanda", "Brian",
+  "Melissa", "George", "Stephanie", "Ryan", "Rebecca", "Jacob", "Laura", "Nicholas", "Emma",
+  "Eric", "Olivia", "Jonathan", "Sophia", "Liam", "Chloe", "Noah", "Hannah", "Lucas", "Mia",
+  "Oliver", "Charlotte", "Ethan", "Amelia", "Priya", "Aarav", "Ananya", "Rohan", "Wei", "Mei",
+  "Hiroshi", "Yuki", "Kenji", "Sakura", "Minjun", "Jisoo", "Carlos", "Sofia", "Diego",
+  "Valentina", "Mateo", "Camila", "Lucia", "Javier", "Pierre", "Camille", "Louis", "Manon",
+  "Hugo", "Lea", "Lukas", "Anna", "Felix", "Lena", "Jonas", "Marie", "Lars", "Ingrid", "Sven",
+  "Astrid", "Erik", "Freya", "Ahmed", "Fatima", "Omar", "Layla", "Yusuf", "Amira", "Kwame",
+  "Amara", "Chidi", "Zara", "Tomasz", "Katarzyna", "Piotr", "Agnieszka", "Ivan", "Elena",
+  "Dmitri", "Olga", "Giulia", "Marco", "Francesca", "Luca", "Sean", "Aoife", "Connor", "Niamh",
+  "Mateus", "Beatriz", "Thiago", "Isabela"};
+// E-mails use the letters only ("O'Brien" -> "obrien"): these stay distinct.
+constexpr std::array<std::string_view, 128> last_names = {
+  "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+  "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+  "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
+  "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
+  "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera",
+  "Campbell", "Mitchell", "Carter", "Roberts", "Patel", "Shah", "Gupta", "Sharma", "Singh",
+  "Kumar", "Chen", "Wang", "Li", "Zhang", "Liu", "Tanaka", "Suzuki", "Sato", "Watanabe", "Kim",
+  "Park", "Choi", "Silva", "Santos", "Oliveira", "Costa", "Pereira", "Fernandez", "Gomez", "Diaz",
+  "Moreno", "Romero", "Dubois", "Durand", "Lefebvre", "Moreau", "Laurent", "Muller", "Schmidt",
+  "Schneider", "Fischer", "Weber", "Becker", "Hoffmann", "Wagner", "Van Dijk", "Bakker",
+  "Visser", "Andersson", "Johansson", "Karlsson", "Nilsson", "Larsen", "Hansen", "Nielsen",
+  "Kowalski", "Nowak", "Wojcik", "Ivanov", "Petrov", "Rossi", "Russo", "Ferrari", "Esposito",
+  "Bianchi", "Murphy", "Kelly", "Byrne", "Walsh", "Okafor", "Mensah", "Adeyemi", "Haddad",
+  "Khalil", "Hassan", "Cohen", "O'Brien", "Novak", "Horvat", "Popescu", "Yilmaz", "Nakamura"};
+
+constexpr bool all_set(const std::array<std::string_view, 128>& a) {
+  for (auto s : a)
+    if (s.empty())
+      return false;
+  return true;
+}
+static_assert(all_set(first_names) && all_set(last_names), "each name table needs 128 names");
+
+/// Lead i's (first, last) name indexes: a 4-round Feistel permutation of
+/// the low 14 bits of i, keyed by the seed and the block of 16,384 leads.
+std::pair<uint32_t, uint32_t> name_pair(uint64_t seed, uint64_t i) {
+  uint64_t key = mix(seed * golden ^ mix(i >> 14));
+  auto l = static_cast<uint32_t>((i >> 7) & 127), r = static_cast<uint32_t>(i & 127);
+  for (uint64_t round = 0; round < 4; ++round) {
+    uint32_t f = static_cast<uint32_t>(mix(key + round * golden + r)) & 127;
+    uint32_t t = l ^ f;
+    l = r;
+    r = t;
+  }
+  return {l, r};
+}
+
+/// Title levels: 0 individual contributor, 1 manager, 2 director or head,
+/// 3 vice president, 4 C-level or founder.
+constexpr std::array<std::array<std::string_view, 10>, 5> titles = {{
+  {"Software Engineer", "Marketing Specialist", "Data Analyst", "Sales Representative",
+   "Business Analyst", "Consultant", "Operations Associate", "Designer", "Student",
+   "Marketing Coordinator"},
+  {"Marketing Manager", "Sales Manager", "Engineering Manager", "Product Manager", "IT Manager",
+   "Operations Manager", "Account Manager", "Procurement Manager", "Team Lead",
+   "Revenue Operations Manager"},
+  {"Director of Marketing", "Sales Director", "IT Director", "Director of Engineering",
+   "Head of Growth", "Head of Sales", "Head of Data", "Head of Operations",
+   "Director of Procurement", "Head of Revenue Operations"},
+  {"VP Sales", "VP Engineering", "VP Marketing", "VP Operations", "VP of Product", "VP Finance",
+   "VP Customer Success", "SVP Sales", "VP of IT", "VP Growth"},
+  {"CEO", "CTO", "CFO", "COO", "CMO", "Founder", "Co-Founder", "Chief Revenue Officer",
+   "Chief Technology Officer", "Owner"},
+}};
+constexpr std::array<double, 5> seniority_intent = {-0.45, 0.0, 0.35, 0.55, 0.65};
+
+constexpr std::array<std::string_view, 7> sources = {
+  "Website", "Referral", "LinkedIn", "Google Ads", "Webinar", "Trade Show", "Cold Outreach"};
+constexpr std::array<double, 7> source_weights = {30, 8, 14, 18, 10, 8, 12};
+constexpr std::array<double, 7> source_intent = {0.1, 0.8, 0.0, -0.15, 0.5, 0.3, -0.6};
+
+constexpr std::array<std::string_view, 5> free_mail = {"gmail.com", "outlook.com", "yahoo.com",
+                                                        "icloud.com", "proton.me"};
+constexpr std::array<std::string_view, 8> sales_reps = {
+  "maya.okafor@sales.example",  "dan.whitfield@sales.example", "sofia.marin@sales.example",
+  "raj.iyer@sales.example",     "emma.lindqvist@sales.example", "tom.becker@sales.example",
+  "grace.osei@sales.example",   "leo.tanaka@sales.example"};
+
+// -- companies -----------------------------------------------------------------
+
+constexpr std::array<std::string_view, 64> company_stems = {
+  "Northwind", "Contoso", "Fabrikam", "Blue Harbor", "Redwood", "Summit", "Ironclad",
+  "Bright Path", "Silverline", "Evergreen", "Lighthouse", "Cobalt", "Granite", "Pinnacle",
+  "Horizon", "Keystone", "Maple", "Riverbend", "Starling", "Tidewater", "Vantage", "Wildflower",
+  "Zephyr", "Atlas", "Beacon", "Cedar", "Crescent", "Driftwood", "Falcon", "Foxglove",
+  "Harbor Point", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Oakridge", "Orchid",
+  "Polaris", "Quartz", "Sapphire", "Sequoia", "Solstice", "Stonebridge", "Sunrise", "Trailhead",
+  "Willow", "Yarrow", "Alder", "Bluebird", "Copperleaf", "Dunmore", "Emberly", "Fairview",
+  "Glenwood", "Hollis", "Ivywood", "Larkspur", "Marlow", "Norcross", "Pembrook", "Ravenwood",
+  "Thornbury", "Westbrook"};
+
+struct industry_info {
+  std::string_view name;
+  double intent;              // how keen the industry is on what we sell
+  double revenue_per_head;    // dollars per employee per year
+};
+constexpr std::array<industry_info, 10> industries = {{
+  {"Software", 0.25, 220e3},       {"Healthcare", 0.0, 150e3},
+  {"Financial Services", 0.15, 350e3}, {"Retail", -0.1, 180e3},
+  {"Manufacturing", -0.05, 200e3}, {"Logistics", 0.0, 170e3},
+  {"Media", -0.1, 160e3},          {"Education", -0.3, 90e3},
+  {"Professional Services", 0.05, 140e3}, {"Energy", 0.0, 600e3},
+}};
+
+/// The second word of a company name, and its industry (index above).
+struct company_kind {
+  std::string_view word;
+  uint8_t industry;
+};
+constexpr std::array<company_kind, 24> company_kinds = {{
+  {"Software", 0},  {"Labs", 0},      {"Cloud", 0},       {"Systems", 0},
+  {"Analytics", 0}, {"Health", 1},    {"Medical", 1},     {"Capital", 2},
+  {"Bank", 2},      {"Insurance", 2}, {"Retail", 3},      {"Foods", 3},
+  {"Manufacturing", 4}, {"Industries", 4}, {"Logistics", 5}, {"Freight", 5},
+  {"Media", 6},     {"Studios", 6},   {"Learning", 7},    {"Academy", 7},
+  {"Consulting", 8}, {"Partners", 8}, {"Energy", 9},      {"Power", 9},
+}};
+constexpr uint32_t company_count = company_stems.size() * company_kinds.size();
+
+struct country_info {
+  std::string_view name, region, dial, legal; // region "" = no region tag
+  double weight;
+};
+constexpr std::array<country_info, 15> countries = {{
+  {"United States", "na", "+1", ", Inc.", 30}, {"Canada", "na", "+1", " Ltd.", 6},
+  {"United Kingdom", "emea", "+44", " Ltd", 12}, {"Germany", "emea", "+49", " GmbH", 9},
+  {"France", "emea", "+33", " SAS", 6},       {"Netherlands", "emea", "+31", " B.V.", 4},
+  {"Sweden", "emea", "+46", " AB", 3},        {"Spain", "emea", "+34", " S.L.", 3},
+  {"Ireland", "emea", "+353", " Ltd", 2},     {"India", "apac", "+91", " Pvt Ltd", 6},
+  {"Australia", "apac", "+61", " Pty Ltd", 5}, {"Singapore", "apac", "+65", " Pte Ltd", 3},
+  {"Japan", "apac", "+81", "", 4},            {"Brazil", "", "+55", " Ltda", 4},
+  {"Mexico", "", "+52", "", 3},
+}};
+constexpr std::array<double, 15> country_weights = [] {
+  std::array<double, 15> w{};
+  for (size_t k = 0; k < w.size(); ++k)
+    w[k] = countries[k].weight;
+  return w;
+}();
+
+// Employees: six size bands, smaller companies more common.
+constexpr std::array<double, 6> band_low = {1, 11, 51, 201, 1001, 5001};
+constexpr std::array<double, 6> band_high = {10, 50, 200, 1000, 5000, 50000};
+constexpr std::array<double, 6> band_weights = {12, 22, 24, 20, 13, 9};
+
+/// What colleagues at one company share.
+struct company {
+  uint32_t stem = 0, kind = 0, country = 0, industry = 0;
+  double employees = 0, size = 0; // size: band index + position in it, 0..6
+  double revenue = 0;
+  bool legal_suffix = false, dot_io = false;
+};
+
+company company_of(uint64_t seed, uint32_t c) {
+  rng r{seed, 2, c};
+  company co;
+  co.stem = c / company_kinds.size();
+  co.kind = c % company_kinds.size();
+  co.industry = company_kinds[co.kind].industry;
+  co.country = static_cast<uint32_t>(r.weighted(country_weights));
+  size_t band = r.weighted(band_weights);
+  double u = r.uniform();
+  co.employees = static_cast<double>(
+    static_cast<int64_t>(band_low[band] + (band_high[band] - band_low[band]) * u * u + 0.5));
+  co.size = static_cast<double>(band) + u;
+  double revenue = co.employees * industries[co.industry].revenue_per_head *
+                   (0.6 + 0.8 * r.uniform());
+  co.revenue = static_cast<double>(static_cast<int64_t>(revenue / 10000 + 0.5) * 10000);
+  co.legal_suffix = r.chance(0.35);
+  co.dot_io = co.industry == 0 && r.chance(0.4);
+  return co;
+}
+
+std::string company_name(const company& co) {
+  std::string s{company_stems[co.stem]};
+  s += ' ';
+  s += company_kinds[co.kind].word;
+  if (co.legal_suffix)
+    s += countries[co.country].legal;
+  return s;
+}
+
+/// Lower-case letters of `s` appended to `out` ("Blue Harbor" -> "blueharbor").
+void append_letters(std::string& out, std::string_view s) {
+  for (char c : s)
+    if (c >= 'A' && c <= 'Z')
+      out += static_cast<char>(c - 'A' + 'a');
+    else if (c >= 'a' && c <= 'z')
+      out += c;
+}
+
+void append_domain(std::string& out, const company& co) {
+  append_letters(out, company_stems[co.stem]);
+  append_letters(out, company_kinds[co.kind].word);
+  out += co.dot_io ? ".io" : ".com";
+}
+
+std::string phone_of(rng& r, const country_info& c) {
+  char buf[40];
+  if (c.dial == "+1")
+    std::snprintf(buf, sizeof buf, "+1 (%u) 555-%04u", 201 + r.below(780), r.below(10000));
+  else
+    std::snprintf(buf, sizeof buf, "%.*s %u %03u %04u", static_cast<int>(c.dial.size()),
+                  c.dial.data(), 10 + r.below(90), r.below(1000), r.below(10000));
+  std::string out{buf};
+  if (r.chance(0.04))
+    out += " x" + std::to_string(100 + r.below(900));
+  return out;
+}
+
+// -- activity ------------------------------------------------------------------
+
+enum kind : uint8_t {
+  page_view, pricing_view, email_open, email_click, webinar, form_submit, demo_request,
+  unsubscribe, kind_count
+};
+constexpr std::array<std::string_view, kind_count> kind_type = {
+  "page_view", "page_view", "email_open", "email_click", "webinar", "form_submit",
+  "demo_request", "unsubscribe"};
+// Where in a lead's journey each kind tends to happen (0 first touch, 1 last).
+constexpr std::array<double, kind_count> kind_stage = {0.3, 0.65, 0.2, 0.4, 0.5, 0.6, 0.8, 0.9};
+// At most this many per lead: nobody asks for five demos.
+constexpr std::array<uint8_t, kind_count> kind_cap = {40, 40, 40, 40, 3, 4, 2, 1};
+
+constexpr std::array<std::string_view, 10> page_props = {
+  R"({"path":"/"})", R"({"path":"/product"})", R"({"path":"/features"})",
+  R"({"path":"/integrations"})", R"({"path":"/customers"})",
+  R"({"path":"/blog/what-is-lead-scoring"})", R"({"path":"/blog/crm-hygiene"})",
+  R"({"path":"/docs/getting-started"})", R"({"path":"/about"})", R"({"path":"/careers"})"};
+constexpr std::array<std::string_view, 8> campaign_props = {
+  R"({"campaign":"welcome-series"})", R"({"campaign":"q3-launch"})",
+  R"({"campaign":"product-update"})", R"({"campaign":"case-study-fintech"})",
+  R"({"campaign":"webinar-invite"})", R"({"campaign":"monthly-newsletter"})",
+  R"({"campaign":"pricing-update"})", R"({"campaign":"re-engagement"})"};
+constexpr std::array<std::string_view, 3> webinar_props = {
+  R"({"webinar":"lead-scoring-101"})", R"({"webinar":"pipeline-forecasting"})",
+  R"({"webinar":"customer-story-northwind"})"};
+constexpr std::array<std::string_view, 4> form_props = {
+  R"({"form":"contact-us"})", R"({"form":"newsletter"})", R"({"form":"ebook-download"})",
+  R"({"form":"trial-signup"})"};
+
+/// The first touch each source leaves (sources order).
+struct touch {
+  kind k;
+  std::string_view props;
+};
+constexpr std::array<touch, 7> first_touch = {{
+  {page_view, R"({"path":"/"})"},
+  {page_view, R"({"path":"/","utm_source":"referral"})"},
+  {page_view, R"({"path":"/lp/lead-scoring","utm_source":"linkedin","utm_medium":"social"})"},
+  {page_view, R"({"path":"/lp/lead-scoring","utm_source":"google","utm_medium":"cpc"})"},
+  {webinar, R"({"webinar":"lead-scoring-101"})"},
+  {form_submit, R"({"form":"booth-scan"})"},
+  {email_open, R"({"campaign":"outbound-sequence"})"},
+}};
+
+std::string_view props_of(rng& r, kind k) {
+  switch (k) {
+    case page_view: return page_props[r.below(page_props.size())];
+    case pricing_view: return R"({"path":"/pricing"})";
+    case webinar: return webinar_props[r.below(webinar_props.size())];
+    case form_submit: return form_props[r.below(form_props.size())];
+    case demo_request: return R"({"form":"book-a-demo"})";
+    default: return campaign_props[r.below(campaign_props.size())];
+  }
+}
+
+struct draft {
+  millis ts = 0;
+  kind k = page_view;
+  std::string_view props;
+};
+
+/// A lead's activity before it has times: a first touch from its source,
+/// then kinds drawn with intent-dependent weights (h in (0, 1)).
+struct activity {
+  std::array<draft, 40> events;
+  size_t n = 0;
+  std::array<uint8_t, kind_count> count{};
+};
+
+activity draw_activity(rng& r, double z, double h, size_t source) {
+  activity a;
+  double reach = std::max(0.1, 1.0 + 0.55 * z);
+  double mean = 5.6 * reach * reach * (0.3 + 1.4 * r.uniform()); // overdispersed
+  double p = std::min(1.0, mean / 40.0);
+  size_t n = 0;
+  for (int k = 0; k < 40; ++k)
+    n += r.uniform() < p;
+  if (n == 0)
+    return a;
+  std::array<double, kind_count> w = {
+    40, 3 + 8 * h, 30 - 14 * h, 8 + 4 * h, 2 + 5 * h, 3 + 6 * h, 0.3 + 6 * h * h, 1.0 - 0.9 * h};
+  a.events[0] = {0, first_touch[source].k, first_touch[source].props};
+  ++a.count[first_touch[source].k];
+  for (a.n = 1; a.n < n; ++a.n) {
+    auto k = static_cast<kind>(r.weighted(w));
+    if (a.count[k] >= kind_cap[k])
+      k = page_view;
+    ++a.count[k];
+    a.events[a.n] = {0, k, props_of(r, k)};
+  }
+  return a;
+}
+
+/// Spreads the events over [start, end], each near its kind's stage of the
+/// journey, oldest first; nothing e-mail follows an unsubscribe.
+void place(rng& r, activity& a, millis start, millis end) {
+  if (a.n == 0)
+    return;
+  a.events[0].ts = start;
+  auto span = static_cast<double>(end - start - 1);
+  for (size_t e = 1; e < a.n; ++e) {
+    double u = 0.5 * kind_stage[a.events[e].k] + 0.5 * r.uniform();
+    a.events[e].ts = start + 1 + static_cast<millis>(u * span);
+  }
+  std::sort(a.events.begin() + 1, a.events.begin() + static_cast<ptrdiff_t>(a.n),
+            [](const draft& x, const draft& y) { return x.ts < y.ts; });
+  bool unsubscribed = false;
+  for (size_t e = 0; e < a.n; ++e) {
+    auto& d = a.events[e];
+    if (unsubscribed && (d.k == email_open || d.k == email_click))
+      d = {d.ts, page_view, page_props[r.below(page_props.size())]};
+    unsubscribed |= d.k == unsubscribe;
+  }
+}
+
+// -- outcome -------------------------------------------------------------------
+
+lead_status outcome(rng& r, double z, const activity& a) {
+  bool demo = a.count[demo_request] > 0;
+  double n = static_cast<double>(a.n);
+  if (r.chance(logistic(1.4 * z - 2.6 + 1.2 * demo + 0.03 * n)))
+    return lead_status::converted;
+  if (r.chance(logistic(-2.6 - 0.9 * z)))
+    return lead_status::lost;
+  if (r.chance(logistic(-3.2 - 0.8 * z)))
+    return lead_status::unqualified;
+  double progress = z + 0.6 * r.normal() + 0.05 * n;
+  return progress < -0.3 ? lead_status::new_
+         : progress < 0.8 ? lead_status::contacted
+                          : lead_status::qualified;
+}
+
+/// How long ago (days) a lead with that status first showed up: new leads
+/// are recent, closed ones had time to close.
+std::pair<double, double> age_days(lead_status s) {
+  switch (s) {
+    case lead_status::new_: return {0.2, 21};
+    case lead_status::contacted: return {2, 60};
+    case lead_status::qualified: return {5, 80};
+    case lead_status::converted: return {14, 89.5};
+    default: return {10, 89.5};
+  }
+}
+
+// -- the lead ------------------------------------------------------------------
+
+std::vector<std::string> tags_of(rng& r, const company& co, double h) {
+  std::vector<std::string> tags;
+  auto add = [&](std::string_view t) {
+    if (tags.size() < 3)
+      tags.emplace_back(t);
+  };
+  if (co.employees >= 1000 && r.chance(0.2 * h))
+    add("vip");
+  if (auto region = countries[co.country].region; !region.empty() && r.chance(0.5))
+    add(region);
+  if (co.employees >= 1000 && r.chance(0.6))
+    add("enterprise");
+  else if (co.employees < 100 && r.chance(0.4))
+    add("smb");
+  if (r.chance(0.2))
+    add("newsletter");
+  return tags;
+}
+
+void add_attributes(rng& r, const company& co, double z, lead_patch& p) {
+  auto& at = p.attributes;
+  at.reserve(6);
+  at.emplace_back("employees", attr_value{co.employees});
+  at.emplace_back("industry", attr_value{std::string{industries[co.industry].name}});
+  at.emplace_back("country", attr_value{std::string{countries[co.country].name}});
+  double plan = 0.45 * (co.size - 2.8) + 0.4 * z + 0.5 * r.normal();
+  at.emplace_back("plan_interest", attr_value{std::string{plan < -0.3  ? "starter"
+                                                          : plan < 0.7 ? "professional"
+                                                                       : "enterprise"}});
+  if (r.chance(0.75))
+    at.emplace_back("annual_revenue", attr_value{co.revenue});
+  at.emplace_back("trial", attr_value{r.chance(logistic(0.9 * z - 0.4))});
+}
+
+} // namespace
+
+demo_lead make_demo_lead(uint64_t i, const demo_options& o) {
+  const millis now = o.now ? o.now : now_ms();
+  rng r{o.seed, 1, i};
+  const uint32_t c = r.below(company_count);
+  const company co = company_of(o.seed, c);
+  const bool small = co.size < 2; // under 50 employees
+  const bool freemail = r.chance(small ? 0.18 : 0.05);
+  const size_t level = r.weighted(std::array<double, 5>{34, 28, 18, 10, small ? 25.0 : 10.0});
+  const size_t source = r.weighted(source_weights);
+
+  // Latent intent, about N(-0.3, 1): what the sales team could guess from
+  // the lead, plus what it cannot.
+  const double z = -0.35 + 0.32 * (co.size - 2.8) + seniority_intent[level] +
+                   source_intent[source] + industries[co.industry].intent -
+                   (freemail ? 0.35 : 0.0) + 0.75 * r.normal();
+  const double h = logistic(1.2 * z);
+
+  activity act = draw_activity(r, z, h, source);
+  const lead_status status = outcome(r, z, act);
+  auto [lo, hi] = age_days(status);
+  const millis start = now - static_cast<millis>((lo + (hi - lo) * r.uniform()) * day);
+  millis end = now;
+  if (status == lead_status::lost || status == lead_status::unqualified)
+    end = start + static_cast<millis>((0.35 + 0.5 * r.uniform()) * static_cast<double>(now - start));
+  place(r, act, start, end);
+
+  demo_lead d;
+  d.first_seen = start;
+  auto& p = d.patch;
+  auto [fi, li] = name_pair(o.seed, i);
+  std::string email;
+  email.reserve(48);
+  append_letters(email, first_names[fi]);
+  email += '.';
+  append_letters(email, last_names[li]);
+  if (uint64_t block = i >> 14)
+    email += std::to_string(block + 1);
+  email += '@';
+  if (freemail)
+    email += free_mail[r.below(free_mail.size())];
+  else
+    append_domain(email, co);
+  p.email.set(std::move(email));
+  p.first_name.set(std::string{first_names[fi]});
+  p.last_name.set(std::string{last_names[li]});
+  if (!freemail || r.chance(0.6))
+    p.company.set(company_name(co));
+  if (r.chance(0.92))
+    p.title.set(std::string{titles[level][r.below(titles[level].size())]});
+  if (r.chance(0.3 + 0.4 * h))
+    p.phone.set(phone_of(r, countries[co.country]));
+  p.source.set(std::string{sources[source]});
+  p.status.set(status);
+  if (status != lead_status::new_)
+    p.owner.set(std::string{sales_reps[mix(o.seed ^ c) % sales_reps.size()]});
+  p.tags.set(tags_of(r, co, h));
+  add_attributes(r, co, z, p);
+
+  d.events.reserve(act.n);
+  for (size_t e = 0; e < act.n; ++e) {
+    auto& x = act.events[e];
+    d.events.push_back({std::string{kind_type[x.k]}, x.ts, std::string{x.props}});
+  }
+  return d;
+}
+
+} // namespace hotlead
