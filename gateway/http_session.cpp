@@ -353,6 +353,17 @@ void http_session::reply_and_close(http_reply r) {
 }
 
 void http_session::do_close() {
+  // A streamed request armed its reply at the header; when its body never
+  // completes nothing answers it, and the armed reply (holding this session)
+  // and the stream (holding the context) would keep each other alive.
+  if (ctx_ && ctx_->stream && ctx_->done && !ctx_->answered) {
+    ctx_->answered = true;
+    ctx_->done = nullptr;
+    --env_.edge_metrics.in_flight;
+    if (parser_)
+      parser_->stream_to(nullptr);
+    ctx_->stream.reset();
+  }
   beast::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
   socket_.close(ec);

@@ -40,7 +40,7 @@ import_stream::import_stream(edge_env& env, bridge& br, principal who, options o
 }
 
 import_stream::~import_stream() {
-  if (!answer_to_) { // the body never completed: the client went away or timed out
+  if (!body_done_) { // the body never completed: the client went away or timed out
     job_->fail("the upload ended before the body was complete (the client disconnected or "
                "stopped sending); rows received before that were imported");
     job_->part_done();
@@ -169,6 +169,7 @@ void import_stream::on_outcome(size_t rows, caf::expected<msg::import_outcome>& 
 }
 
 void import_stream::finish(const ctx_ptr& ctx) {
+  body_done_ = true;
   answer_to_ = ctx;
   if (opts_.fmt == format::csv) {
     csv_.finish(csv_sink_);
@@ -186,15 +187,17 @@ void import_stream::finish(const ctx_ptr& ctx) {
 }
 
 void import_stream::maybe_answer() {
-  if (!answer_to_ || in_flight_ > 0 || answer_to_->answered)
+  if (!answer_to_ || in_flight_ > 0)
     return;
+  // The context holds this stream: let go of it, or neither is ever freed.
+  auto ctx = std::exchange(answer_to_, nullptr);
   if (fatal_) {
     job_->fail(fatal_->detail);
     job_->part_done();
-    return answer_to_->fail(*fatal_);
+    return ctx->fail(*fatal_);
   }
   job_->part_done();
-  answer_to_->reply_json(200, report());
+  ctx->reply_json(200, report());
 }
 
 std::string import_stream::report() const {

@@ -87,7 +87,8 @@ private:
   size_t in_flight_ = 0;
   std::function<void()> resume_;
   std::optional<problem> fatal_; // the header or mapping is unusable: nothing is imported
-  ctx_ptr answer_to_;            // set by finish()
+  ctx_ptr answer_to_;            // set by finish(), until answered
+  bool body_done_ = false;
 
   uint64_t rows_ = 0, created_ = 0, updated_ = 0, unchanged_ = 0, failed_ = 0;
   std::vector<std::pair<uint64_t, problem>> errors_; // the first max_listed_errors

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -201,6 +202,33 @@ class BulkTest(harness.ServerTestCase):
         keep = ("company", "title", "tags", "attributes", "status", "email")
         for email, l in stored.items():
             self.assertEqual({k: again[email][k] for k in keep}, {k: l[k] for k in keep})
+
+    def test_an_upload_cut_short_fails_its_job_and_keeps_the_rows_it_stored(self):
+        rows = "".join("cut%d@example.com,%d\r\n" % (i, i) for i in range(3000))
+        body = ("email,n\r\n" + rows).encode()
+        head = harness.raw_request_bytes("POST", "/v1/leads:import", b"", {
+            "Authorization": "Bearer " + self.key, "Content-Type": "text/csv",
+            "Content-Length": str(len(body) * 10)})  # promises far more than it sends
+        head = head[:head.rindex(b"Content-Length: 0")] + b"\r\n"
+        s = self.srv.raw_socket()
+        s.sendall(head + body)
+        time.sleep(0.5)
+        s.close()
+
+        def job():
+            _, _, jobs = self.req("GET", "/v1/jobs")
+            j = [j for j in jobs["data"] if j["kind"] == "import"]
+            return j[0] if j and j[0]["state"] != "running" else None
+        deadline = time.time() + 30
+        while not job() and time.time() < deadline:
+            time.sleep(0.1)
+        j = job()
+        self.assertIsNotNone(j)
+        self.assertEqual(j["state"], "failed")
+        self.assertIn("before the body was complete", j["error"])
+        stored = len(self.all_leads())
+        self.assertEqual(stored, j["persisted"])
+        self.assertGreaterEqual(stored, 2000)  # whole batches of what arrived
 
     def test_cli_import_reports_rows_and_exit_status(self):
         with tempfile.TemporaryDirectory() as d:
