@@ -239,62 +239,6 @@ void add_routed(self_ptr self, msg::add_event& m, routed_batch& b) {
   b.leads.push_back(m.id);
 }
 
-// A new lead from a create body; its journal writes into `ops`, its answer
-// (the lead object) only when `answer`. The caller holds the write lock.
-caf::expected<msg::lead_written> create_one(self_ptr self, uint64_t org, uint64_t id,
-                                            const lead_patch& p, millis now, bool answer,
-                                            std::vector<write_op>& ops) {
-  auto [it, fresh] = self->state.table->leads().try_emplace(id);
-  if (!fresh)
-    return make_error(errc::internal, "lead id collision; retry the request");
-  auto& l = it->second;
-  l.id = id;
-  l.org = org;
-  apply(l, p);
-  l.created_at = l.updated_at = now;
-  count_leads(self, 1);
-  auto& e = model_of(self, l);
-  auto at = ops.size();
-  auto s = note_change(l, e, now, score_cause::created, "", ops);
-  ops.insert(ops.begin() + at, put_lead(l)); // after note_change: the record has history_seq
-  return msg::lead_written{true, answer ? lead_answer(l, s, e.version, now) : std::string{},
-                           {}, {}, std::string{l.email()}, std::string{l.external_id()}, id};
-}
-
-// A patch of a lead; its journal writes into `ops` (none when nothing
-// changed). The caller holds the write lock.
-caf::expected<msg::lead_written> update_one(self_ptr self, uint64_t org, uint64_t id,
-                                            const lead_patch& p, millis now, bool answer,
-                                            std::vector<write_op>& ops) {
-  auto* l = find(self, org, id);
-  if (!l)
-    return no_lead(id);
-  if (auto n = attributes_after(*l, p); n > self->state.cfg->lim.max_attributes)
-    return make_error(errc::invalid_field,
-                      "the lead would have " + std::to_string(n) + " attributes; at most " +
-                        std::to_string(self->state.cfg->lim.max_attributes) +
-                        " are allowed (limits.max_attributes); remove some with null");
-  msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()},
-                      {}, {}, id};
-  auto& e = model_of(self, *l);
-  auto before = score_of(e.model, *l, l->engagement, now);
-  bool changed = apply(*l, p);
-  w.email = l->email();
-  w.external_id = l->external_id();
-  if (!changed) {
-    if (answer)
-      w.body = lead_answer(*l, score_of(e.model, *l, l->engagement, now), e.version, now);
-    return w;
-  }
-  l->updated_at = std::max(now, l->updated_at);
-  note_drift(*l, e, before, now, ops);
-  auto s = note_change(*l, e, now, score_cause::field_change, patch_fields(p), ops);
-  if (answer)
-    w.body = lead_answer(*l, s, e.version, now);
-  put_record(*l, l->unsaved_events > 0, ops);
-  return w;
-}
-
 msg::list_page list(self_ptr self, const list_query& q) {
   // Keep the best limit+1 matches in a heap ordered by the query.
   auto worse = [&q](const std::pair<sort_key, const lead*>& a,

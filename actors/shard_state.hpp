@@ -1,6 +1,6 @@
 // A shard's internals, shared by the files that implement it: the actor
-// and its writes (shard_actor.cpp), bulk import batches (shard_bulk.cpp), and
-// scoring, re-score jobs and previews (shard_scoring.cpp). Not for use
+// and its writes (shard_actor.cpp), creates, updates and bulk import batches
+// (shard_writes.cpp), and scoring, re-score jobs and previews (shard_scoring.cpp). Not for use
 // outside those files.
 #pragma once
 
@@ -108,6 +108,22 @@ void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw);
 /// marker (`marked`: stored by an earlier write).
 void put_record(lead& l, bool marked, std::vector<write_op>& ops);
 
+/// "no lead with id ..." (not_found).
+caf::error no_lead(uint64_t id);
+
+/// Adds `delta` to the shard's lead count (metrics).
+void count_leads(self_ptr self, int64_t delta);
+
+/// The lead's record, as a journal write.
+write_op put_lead(const lead& l);
+
+/// Hands `ops` to the journal; the promise is kept with `reply` once durable
+/// (a failure rolls `leads` back and answers the error).
+caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
+                                    caf::message reply, std::vector<uint64_t> leads);
+
+// -- shard_writes.cpp ---------------------------------------------------------------
+
 /// A lead created from a create body, its journal writes into `ops`, its
 /// answer (the lead object) only when `answer`. Under the write lock.
 caf::expected<msg::lead_written> create_one(self_ptr self, uint64_t org, uint64_t id,
@@ -120,12 +136,6 @@ caf::expected<msg::lead_written> update_one(self_ptr self, uint64_t org, uint64_
                                             const lead_patch& p, millis now, bool answer,
                                             std::vector<write_op>& ops);
 
-/// Hands `ops` to the journal; the promise is kept with `reply` once durable
-/// (a failure rolls `leads` back and answers the error).
-caf::response_promise journal_write(self_ptr self, std::vector<write_op> ops,
-                                    caf::message reply, std::vector<uint64_t> leads);
-
-// -- shard_bulk.cpp ---------------------------------------------------------------
 
 /// One bulk import batch's creates and updates (msg::write_leads).
 caf::result<msg::write_leads_outcome> write_leads(self_ptr self, msg::write_leads& m);

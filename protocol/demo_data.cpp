@@ -14,9 +14,6 @@ namespace hotlead {
 
 namespace {
 
-using namespace std::string_view_literals;
-
-constexpr millis minute = 60'000;
 constexpr millis day = 86'400'000;
 
 // -- randomness ----------------------------------------------------------------
@@ -486,27 +483,79 @@ void add_attributes(rng& r, const company& co, double z, lead_patch& p) {
   at.emplace_back("trial", attr_value{r.chance(logistic(0.9 * z - 0.4))});
 }
 
+/// What the generator knows about a lead before its activity and outcome:
+/// the observable traits and the hidden intent they (partly) explain.
+struct profile {
+  uint32_t company_index = 0;
+  company co;
+  bool freemail = false;
+  size_t level = 0, source = 0;
+  double z = 0; // latent intent, roughly N(-0.25, 1)
+  double h = 0; // logistic(1.2 z): intent as a share in (0, 1)
+};
+
+profile draw_profile(rng& r, uint64_t seed) {
+  profile p;
+  p.company_index = r.below(company_count);
+  p.co = company_of(seed, p.company_index);
+  const bool small = p.co.size < 2; // under 50 employees: more founders, more free-mail
+  p.freemail = r.chance(small ? 0.18 : 0.05);
+  p.level = r.weighted(std::array<double, 5>{34, 28, 18, 10, small ? 25.0 : 10.0});
+  p.source = r.weighted(source_weights);
+  // What the sales team could guess from the lead, plus what it cannot.
+  p.z = -0.35 + 0.32 * (p.co.size - 2.8) + seniority_intent[p.level] +
+        source_intent[p.source] + industries[p.co.industry].intent -
+        (p.freemail ? 0.35 : 0.0) + 0.75 * r.normal();
+  p.h = logistic(1.2 * p.z);
+  return p;
+}
+
+/// first.last@domain; from lead 16,384 on, first.last2@, first.last3@, ...
+std::string email_of(rng& r, uint64_t i, uint32_t first, uint32_t last, const profile& pr) {
+  std::string email;
+  email.reserve(48);
+  append_letters(email, first_names[first]);
+  email += '.';
+  append_letters(email, last_names[last]);
+  if (uint64_t block = i >> 14)
+    email += std::to_string(block + 1);
+  email += '@';
+  if (pr.freemail)
+    email += free_mail[r.below(free_mail.size())];
+  else
+    append_domain(email, pr.co);
+  return email;
+}
+
+void fill_patch(rng& r, uint64_t seed, uint64_t i, const profile& pr, lead_status status,
+                lead_patch& p) {
+  auto [first, last] = name_pair(seed, i);
+  p.email.set(email_of(r, i, first, last, pr));
+  p.first_name.set(std::string{first_names[first]});
+  p.last_name.set(std::string{last_names[last]});
+  if (!pr.freemail || r.chance(0.6))
+    p.company.set(company_name(pr.co));
+  if (r.chance(0.92))
+    p.title.set(std::string{titles[pr.level][r.below(titles[pr.level].size())]});
+  if (r.chance(0.3 + 0.4 * pr.h)) // keen leads leave their number
+    p.phone.set(phone_of(r, countries[pr.co.country]));
+  p.source.set(std::string{sources[pr.source]});
+  p.status.set(status);
+  if (status != lead_status::new_) // one rep per account
+    p.owner.set(std::string{sales_reps[mix(seed ^ pr.company_index) % sales_reps.size()]});
+  p.tags.set(tags_of(r, pr.co, pr.h));
+  add_attributes(r, pr.co, pr.z, p);
+}
+
 } // namespace
 
 demo_lead make_demo_lead(uint64_t i, const demo_options& o) {
   const millis now = o.now ? o.now : now_ms();
   rng r{o.seed, 1, i};
-  const uint32_t c = r.below(company_count);
-  const company co = company_of(o.seed, c);
-  const bool small = co.size < 2; // under 50 employees
-  const bool freemail = r.chance(small ? 0.18 : 0.05);
-  const size_t level = r.weighted(std::array<double, 5>{34, 28, 18, 10, small ? 25.0 : 10.0});
-  const size_t source = r.weighted(source_weights);
-
-  // Latent intent, about N(-0.3, 1): what the sales team could guess from
-  // the lead, plus what it cannot.
-  const double z = -0.35 + 0.32 * (co.size - 2.8) + seniority_intent[level] +
-                   source_intent[source] + industries[co.industry].intent -
-                   (freemail ? 0.35 : 0.0) + 0.75 * r.normal();
-  const double h = logistic(1.2 * z);
-
-  activity act = draw_activity(r, z, h, source);
-  const lead_status status = outcome(r, z, act);
+  const profile pr = draw_profile(r, o.seed);
+  activity act = draw_activity(r, pr.z, pr.h, pr.source);
+  const lead_status status = outcome(r, pr.z, act);
+  // Closed leads went quiet some time before now.
   auto [lo, hi] = age_days(status);
   const millis start = now - static_cast<millis>((lo + (hi - lo) * r.uniform()) * day);
   millis end = now;
@@ -516,36 +565,7 @@ demo_lead make_demo_lead(uint64_t i, const demo_options& o) {
 
   demo_lead d;
   d.first_seen = start;
-  auto& p = d.patch;
-  auto [fi, li] = name_pair(o.seed, i);
-  std::string email;
-  email.reserve(48);
-  append_letters(email, first_names[fi]);
-  email += '.';
-  append_letters(email, last_names[li]);
-  if (uint64_t block = i >> 14)
-    email += std::to_string(block + 1);
-  email += '@';
-  if (freemail)
-    email += free_mail[r.below(free_mail.size())];
-  else
-    append_domain(email, co);
-  p.email.set(std::move(email));
-  p.first_name.set(std::string{first_names[fi]});
-  p.last_name.set(std::string{last_names[li]});
-  if (!freemail || r.chance(0.6))
-    p.company.set(company_name(co));
-  if (r.chance(0.92))
-    p.title.set(std::string{titles[level][r.below(titles[level].size())]});
-  if (r.chance(0.3 + 0.4 * h))
-    p.phone.set(phone_of(r, countries[co.country]));
-  p.source.set(std::string{sources[source]});
-  p.status.set(status);
-  if (status != lead_status::new_)
-    p.owner.set(std::string{sales_reps[mix(o.seed ^ c) % sales_reps.size()]});
-  p.tags.set(tags_of(r, co, h));
-  add_attributes(r, co, z, p);
-
+  fill_patch(r, o.seed, i, pr, status, d.patch);
   d.events.reserve(act.n);
   for (size_t e = 0; e < act.n; ++e) {
     auto& x = act.events[e];

@@ -9,9 +9,9 @@
 // 10% are lost, and a lead has 0-40 events (about 6 on average).
 //
 // Pure functions of (seed, index, now): no shared state, so any thread may
-// generate any lead, in chunks or in parallel. Only integer and IEEE basic
-// arithmetic is used (no libm), so the same inputs give the same leads on
-// every platform.
+// generate any lead, in chunks or in parallel. The same inputs give the same
+// leads in any one build; only basic arithmetic is used (no libm), so builds
+// can differ at most where a compiler fuses multiply-adds (-ffp-contract).
 #pragma once
 
 #include <cstdint>
