@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "protocol/csv.hpp"
 #include "protocol/demo_data.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
@@ -104,12 +105,7 @@ std::string lead_body(const lead_patch& p) {
       first = false;
       append_json_string(out, k);
       out += ':';
-      if (auto* s = std::get_if<std::string>(&*v))
-        append_json_string(out, *s);
-      else if (auto* d = std::get_if<double>(&*v))
-        append_json_number(out, *d);
-      else
-        out += std::get<bool>(*v) ? "true" : "false";
+      append_attr_value(out, *v);
     }
     out += '}';
   }
@@ -130,26 +126,23 @@ std::string event_line(uint64_t lead_id, const event_input& ev) {
   return out;
 }
 
-// email → id of every lead of the org, from a CSV export (id and email are
-// its first two columns; neither holds a comma or a quote).
+// email → id of every lead of the org, from a CSV export (its columns: id,
+// external_id, email, ...).
 std::unordered_map<std::string, uint64_t> lead_ids(client& c) {
   auto [status, body] = c.call(http::verb::get, "/v1/leads:export?format=csv", "", {});
   if (status != 200)
     throw std::runtime_error("GET /v1/leads:export answered " + std::to_string(status) + ": " +
                              body.substr(0, 300));
   std::unordered_map<std::string, uint64_t> out;
-  size_t pos = body.find('\n') + 1; // past the header
-  while (pos < body.size()) {
-    auto end = body.find('\n', pos);
-    std::string_view line{body.data() + pos, (end == body.npos ? body.size() : end) - pos};
-    pos = end == body.npos ? body.size() : end + 1;
-    auto c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
-    if (c3 == line.npos)
-      continue;
-    auto id = parse_id(line.substr(0, c1));
-    if (id)
-      out.emplace(std::string{line.substr(c2 + 1, c3 - c2 - 1)}, *id);
-  }
+  csv_reader csv;
+  csv_reader::sink on_row = [&](const csv_reader::record& r) {
+    if (r.row == 1 || r.cells.size() < 3)
+      return; // the header
+    if (auto id = parse_id(r.cells[0]))
+      out.emplace(std::string{r.cells[2]}, *id);
+  };
+  csv.feed(body, on_row);
+  csv.finish(on_row);
   return out;
 }
 

@@ -17,16 +17,22 @@ namespace hotlead {
 
 namespace {
 
+// "a=1&b=2" → its parameters as sent ("a=1", "b=2"), empty ones left out.
+std::vector<std::string_view> split_params(std::string_view q) {
+  std::vector<std::string_view> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    if (amp != 0)
+      out.push_back(q.substr(0, amp));
+    q = amp == q.npos ? std::string_view{} : q.substr(amp + 1);
+  }
+  return out;
+}
+
 // "a=1&b=2" → its decoded pairs; nullopt (and an answer) when malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> query_pairs(const ctx_ptr& ctx) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::string_view q = ctx->query;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto part = q.substr(0, amp);
-    q = amp == q.npos ? std::string_view{} : q.substr(amp + 1);
-    if (part.empty())
-      continue;
+  for (auto part : split_params(ctx->query)) {
     auto eq = part.find('=');
     auto key = url_decode(part.substr(0, eq));
     auto value = url_decode(eq == part.npos ? std::string_view{} : part.substr(eq + 1));
@@ -126,11 +132,7 @@ void handle_export(const ctx_ptr& ctx) {
     return;
   auto fmt = export_source::format::ndjson;
   std::string rest; // the list filters, still encoded, for parse_list_query
-  std::string_view qs = ctx->query;
-  while (!qs.empty()) {
-    auto amp = qs.find('&');
-    auto part = qs.substr(0, amp);
-    qs = amp == qs.npos ? std::string_view{} : qs.substr(amp + 1);
+  for (auto part : split_params(ctx->query)) {
     auto key = part.substr(0, part.find('='));
     if (key == "format") {
       auto v = part.substr(std::min(part.size(), key.size() + 1));
@@ -141,7 +143,7 @@ void handle_export(const ctx_ptr& ctx) {
     } else if (key == "limit" || key == "cursor" || key == "sort") {
       return ctx->fail(errc::invalid_query, "an export has every matching lead, unsorted; '" +
                                               std::string{key} + "' applies to GET /v1/leads");
-    } else if (!part.empty()) {
+    } else {
       if (!rest.empty())
         rest += '&';
       rest += part;

@@ -112,11 +112,9 @@ void export_source::write_csv_row(std::string& out, const lead& l, millis now) c
     if (!a)
       continue;
     if (auto* str = std::get_if<std::string>(&a->value))
-      append_cell(out, *str);
-    else if (auto* d = std::get_if<double>(&a->value))
-      append_json_number(out, *d);
+      append_cell(out, *str); // CSV-quoted, not JSON
     else
-      out += std::get<bool>(a->value) ? "true" : "false";
+      append_attr_value(out, a->value);
   }
   out += "\r\n";
 }

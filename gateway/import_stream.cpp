@@ -70,8 +70,6 @@ void import_stream::write(std::string_view bytes) {
       bytes.remove_prefix(nl + 1);
     }
   }
-  if (batch_.rows.size() >= batch_rows)
-    send_batch();
 }
 
 void import_stream::on_record(const csv_reader::record& r) {

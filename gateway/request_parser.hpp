@@ -86,6 +86,17 @@ private:
   }
 
   std::size_t on_body_impl(string_view body, error_code&) override {
+    return take(body);
+  }
+
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    return take(body);
+  }
+
+  // Body bytes, plain or from a chunk: to the stream, or into the request.
+  std::size_t take(string_view body) {
     if (stream_)
       stream_->write({body.data(), body.size()});
     else
@@ -93,17 +104,10 @@ private:
     return body.size();
   }
 
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    return on_body_impl(body, ec_unused_);
-  }
-
   void on_finish_impl(error_code&) override {}
 
   http_request& out_;
   body_stream* stream_ = nullptr;
-  error_code ec_unused_;
   bool streamed_ = false;
   unsigned version_ = 11;
   bool seen_authorization_ = false;

@@ -127,9 +127,9 @@ bool is_number(std::string_view s, double& out) {
 }
 
 std::optional<bool> as_bool(std::string_view s) {
-  if (s.size() == 4 && ascii_lower(s[0]) == 't' && squash(s) == "true")
+  if (ascii_iequals(s, "true"))
     return true;
-  if (s.size() == 5 && ascii_lower(s[0]) == 'f' && squash(s) == "false")
+  if (ascii_iequals(s, "false"))
     return false;
   return std::nullopt;
 }
@@ -201,7 +201,7 @@ std::optional<problem> parse_import_mapping(std::string_view json, import_mappin
     return p;
   for (auto [key, value] : obj) {
     if (value.is_null()) {
-      out.columns.emplace_back(std::string{key}, std::nullopt);
+      out.columns.emplace_back(std::string{key}, column_target{});
       continue;
     }
     std::string_view spec;
@@ -211,7 +211,7 @@ std::optional<problem> parse_import_mapping(std::string_view json, import_mappin
     column_target t;
     if (auto p = parse_target(key, spec, t))
       return p;
-    out.columns.emplace_back(std::string{key}, std::string{spec});
+    out.columns.emplace_back(std::string{key}, std::move(t));
   }
   return std::nullopt;
 }
@@ -233,8 +233,7 @@ std::optional<problem> import_plan(std::span<const std::string_view> header,
     auto mapped = std::find_if(m.columns.begin(), m.columns.end(),
                                [&](auto& c) { return c.first == column; });
     if (mapped != m.columns.end()) {
-      if (mapped->second)
-        parse_target(column, *mapped->second, t); // checked by parse_import_mapping
+      t = mapped->second;
     } else if (read_only_column(column)) {
       continue;
     } else if (column.starts_with("attributes.")) {

@@ -32,7 +32,7 @@ struct column_target {
 /// "email" | "tags" | "attributes.<key>" | "attributes.<key>:number|string|bool" | null (skip).
 /// Columns it does not name are mapped by their own name (import_plan).
 struct import_mapping {
-  std::vector<std::pair<std::string, std::optional<std::string>>> columns;
+  std::vector<std::pair<std::string, column_target>> columns; // a skip target for null
 };
 
 std::optional<problem> parse_import_mapping(std::string_view json, import_mapping& out);

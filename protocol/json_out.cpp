@@ -189,6 +189,15 @@ size_t lead_json_bound(const lead& l) {
   return n;
 }
 
+void append_attr_value(std::string& out, const attr_value& v) {
+  if (auto* s = std::get_if<std::string>(&v))
+    append_json_string(out, *s);
+  else if (auto* d = std::get_if<double>(&v))
+    append_json_number(out, *d);
+  else
+    out += std::get<bool>(v) ? "true" : "false";
+}
+
 void write_lead(std::string& out, const lead& l) {
   // The lead's parts live in separate heap blocks, usually not in cache:
   // start loading them all at once instead of one miss after another

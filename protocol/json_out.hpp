@@ -17,6 +17,9 @@ void append_json_string(std::string& out, std::string_view s);
 /// Appends a double in shortest round-trip form (integers without ".0").
 void append_json_number(std::string& out, double d);
 
+/// A custom attribute's value: a JSON string, number or bool.
+void append_attr_value(std::string& out, const attr_value& v);
+
 /// The full lead object, as GET /v1/leads/{id} answers it.
 void write_lead(std::string& out, const lead& l);
 std::string lead_json(const lead& l);

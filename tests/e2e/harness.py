@@ -468,3 +468,19 @@ class ServerTestCase(unittest.TestCase):
     def assertStatus(self, res, status, msg=None):
         self.assertEqual(res[0], status, "%s: body %r" % (msg or "status", res[2]))
         return res[2]
+
+
+class OrgTestCase(ServerTestCase):
+    """One server per test class, a fresh org with an admin key per test,
+    and req() that sends that key unless told otherwise."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = start_server(cls)
+
+    def setUp(self):
+        self.org, self.key = self.srv.org_with_key("admin")
+
+    def req(self, method, path, body=None, **kw):
+        kw.setdefault("key", self.key)
+        return self.srv.request(method, path, body, **kw)

@@ -26,18 +26,7 @@ def csv_text(rows):
     return out.getvalue()
 
 
-class BulkTest(harness.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = harness.start_server(cls)
-
-    def setUp(self):
-        self.org, self.key = self.srv.org_with_key("admin")
-
-    def req(self, method, path, body=None, **kw):
-        kw.setdefault("key", self.key)
-        return self.srv.request(method, path, body, **kw)
-
+class BulkTest(harness.OrgTestCase):
     def import_csv(self, text, query="", key=None, content_type="text/csv"):
         return self.req("POST", "/v1/leads:import" + query, raw_body=text,
                         content_type=content_type, key=key or self.key)

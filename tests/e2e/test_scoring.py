@@ -36,18 +36,7 @@ def points_sum(score, kind):
     return round(sum(f["points"] for f in score["factors"] if f["kind"] == kind), 2)
 
 
-class ScoringTest(harness.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = harness.start_server(cls)
-
-    def setUp(self):
-        self.org, self.key = self.srv.org_with_key("admin")
-
-    def req(self, method, path, body=None, **kw):
-        kw.setdefault("key", self.key)
-        return self.srv.request(method, path, body, **kw)
-
+class ScoringTest(harness.OrgTestCase):
     def put_model(self, model):
         status, _, body = self.req("PUT", "/v1/scoring-model", model)
         self.assertEqual(status, 201, body)
