@@ -38,6 +38,10 @@ std::string job::json() const {
   }
   out += ",\"seconds\":";
   append_json_number(out, static_cast<double>((fin ? fin : now_ms()) - started_at) / 1000);
+  if (fin && !bad && !result.empty()) {
+    out += ",\"result\":";
+    out += result;
+  }
   out += ",\"error\":";
   if (bad)
     append_json_string(out, error);

@@ -1,4 +1,4 @@
-// Long jobs (model re-scores, imports; later training) and their
+// Long jobs (model re-scores, imports, training) and their
 // progress, readable from any thread (GET /v1/jobs/{id}). Actors update a
 // job's counters with atomics as they go; jobs live in memory only (a
 // restart forgets them, not their effects: what a job changes is journaled).
@@ -19,7 +19,7 @@ namespace hotlead {
 struct job {
   uint64_t id = 0;
   uint64_t org = 0;
-  std::string kind;   // "rescore", "import"
+  std::string kind;   // "rescore", "import", "train"
   std::string detail; // JSON members of the kind's own, e.g. "\"model_version\":3"
   millis started_at = 0;
   std::atomic<millis> finished_at{0};
@@ -31,6 +31,7 @@ struct job {
   std::atomic<int> parts_left{0};     // shards still working
   std::atomic<bool> failed{false};
   std::string error; // set once, before `failed`, by the first fail()
+  std::string result; // a JSON value (a training's model), set before the last part_done()
 
   /// Called by each part when it is done (memory and persistence); the
   /// last one finishes the job.

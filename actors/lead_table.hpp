@@ -127,6 +127,16 @@ public:
     return out;
   }
 
+  /// Calls f(lead) for each of `ids` that is still a lead of `org`, under
+  /// one read lock (keep `ids` short: writers of this shard wait).
+  template <class F>
+  void read_each(uint64_t org, std::span<const uint64_t> ids, F&& f) const {
+    std::shared_lock lock{mtx_};
+    for (auto id : ids)
+      if (auto i = leads_.find(id); i != leads_.end() && i->second.org == org)
+        f(i->second);
+  }
+
   /// The most items read_batch() takes at once.
   static constexpr size_t batch_max = 64;
 

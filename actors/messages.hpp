@@ -24,6 +24,11 @@
 #include "protocol/query.hpp"
 #include "protocol/scoring_model.hpp"
 
+namespace hotlead {
+struct train_request;
+struct predictive_entry;
+} // namespace hotlead
+
 namespace hotlead::msg {
 
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
@@ -191,6 +196,33 @@ struct activate_model { // → std::shared_ptr<job> (the re-score job)
   uint32_t version;
 };
 
+/// Trains a predictive model (POST /v1/models:train). → std::shared_ptr<job>
+/// once the labelled leads are counted (cannot_train when they cannot make
+/// a model, conflict while another training runs).
+struct train_model {
+  uint64_t org;
+  std::shared_ptr<const train_request> req;
+};
+
+/// Trainer → org actor: the labelled leads are counted; `err` when they
+/// cannot make a model (the request is answered with it).
+struct train_ready {
+  std::optional<problem> err;
+};
+
+/// Trainer → org actor: the model (version not yet assigned), or why not.
+struct trained {
+  std::shared_ptr<predictive_entry> entry;
+  std::string error;
+};
+
+/// Sets the org's active predictive model (version 0: none; split_version
+/// 0: no A/B split). → std::string (the setting's JSON)
+struct activate_predictive {
+  uint64_t org;
+  uint32_t version, split_version, split_percent;
+};
+
 struct upsert_lead { // → lead_written
   uint64_t org;
   lead_patch patch;
@@ -256,6 +288,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_scores)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::preview_part)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::put_model)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::activate_model)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::train_model)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::train_ready)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::trained)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::activate_predictive)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<hotlead::job>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::get_lead)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hotlead::msg::create_lead)

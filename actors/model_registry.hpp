@@ -7,6 +7,7 @@
 // uses the default model as its version 1.
 //
 // Writers: node start-up (recovery) and the org's actor (PUT, activate).
+// `predictive` holds the predictive models the same way.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/predictive_registry.hpp"
 #include "protocol/scoring_model.hpp"
 
 namespace hotlead {
@@ -71,6 +73,9 @@ public:
 
   /// Makes a stored version (or 1, the default) the active one.
   void activate(uint64_t org, uint32_t version);
+
+  /// The predictive models, beside the rule models (score answers need both).
+  predictive_registry predictive;
 
 private:
   struct org_models {

@@ -52,6 +52,38 @@ caf::behavior watchdog(caf::event_based_actor* self, std::vector<caf::actor> wat
   return {[](caf::unit_t) {}};
 }
 
+// The predictive models and each org's active setting.
+std::optional<problem> load_predictive(store& db, predictive_registry& reg) {
+  std::optional<problem> bad;
+  auto fail = [&bad](uint64_t org, std::string what) {
+    if (!bad)
+      bad = problem{errc::storage_error,
+                    "predictive models of org " + id_to_hex(org) + ": " + std::move(what)};
+  };
+  if (auto err = db.scan_predictive([&](store::stored_model&& m) {
+        std::string why;
+        auto e = parse_predictive_record(m.version, m.created_at, m.json, &why);
+        if (!e)
+          fail(m.org, "version " + std::to_string(m.version) + " no longer parses (" + why + ")");
+        else if (m.version != reg.next_version(m.org))
+          fail(m.org, "a gap before version " + std::to_string(m.version));
+        else
+          reg.add(m.org, std::move(*e));
+      }))
+    return err;
+  if (bad)
+    return bad;
+  if (auto err = db.scan_active_predictive([&](uint64_t org, std::string_view text) {
+        auto s = parse_setting_record(text);
+        if (!s)
+          fail(org, "the active setting '" + std::string{text.substr(0, 40)} + "' does not parse");
+        else
+          reg.activate(org, *s);
+      }))
+    return err;
+  return bad;
+}
+
 } // namespace
 
 node::node(caf::actor_system& sys, store& db, journal& jr, node_options opts)
@@ -96,6 +128,8 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     return model_err;
   if (auto err = db_.scan_active_models(
         [&](uint64_t org, uint32_t v) { models_->activate(org, v); }))
+    return err;
+  if (auto err = load_predictive(db_, models_->predictive))
     return err;
   // Leads: parallel scans, each bucketing by shard; then one build per shard.
   const size_t n = opts_.shards, threads = std::max<size_t>(opts_.recovery_threads, 1);

@@ -1,4 +1,5 @@
 #include "actors/org_actor.hpp"
+#include "actors/org_state.hpp"
 
 #include <caf/all.hpp>
 
@@ -17,18 +18,10 @@
 
 namespace hotlead {
 
-struct org_state {
-  std::shared_ptr<org_init> dir;
-  // Work to finish (in this actor) once the journal has a record.
-  commit_waiter commits;
-  bool model_write = false;   // a model change is on its way to the journal
-  std::shared_ptr<job> rescore; // the last re-score job
-  static inline const char* name = "org";
-};
+using namespace org_detail;
 
 namespace {
 
-using self_ptr = caf::stateful_actor<org_state>*;
 using index = identity_index;
 
 // Identities this write newly reserved, released again if the shard refuses.
@@ -96,110 +89,6 @@ caf::result<msg::lead_written> forward(self_ptr self, uint64_t id, Message m,
         release(self->state.dir->by_external_id, r.external_id, id);
         rp.deliver(std::move(e));
       });
-  return rp;
-}
-
-// -- scoring models ---------------------------------------------------------------
-
-// Journals a change of the org's models, one at a time (`model_write`); a
-// failure answers `rp` with it, success runs `then` in this actor.
-template <class Promise>
-void write_model_change(self_ptr self, std::vector<write_op> ops, Promise rp,
-                        std::function<void()> then) {
-  self->state.model_write = true;
-  self->state.commits.write(self, *self->state.dir->jr, std::move(ops),
-                            [=](const std::optional<problem>& err) mutable {
-                              self->state.model_write = false;
-                              if (err)
-                                rp.deliver(make_error(*err));
-                              else
-                                then();
-                            });
-}
-
-write_op model_record(uint64_t org, const model_entry& e) {
-  std::string v;
-  keys::put_be64(v, static_cast<uint64_t>(e.created_at));
-  v += e.json;
-  return {write_op::put, keys::model(org, e.version), std::move(v)};
-}
-
-caf::error busy() {
-  return make_error(errc::conflict, "another change of this org's scoring model is being "
-                                    "stored; retry");
-}
-
-// An org without a stored model scores with the default; its first model
-// change stores that default as version 1 in the same write (so a later
-// release's default does not change it): the record goes into `ops` and the
-// entry is returned (null when already stored).
-std::shared_ptr<model_entry> store_default_first(const org_init& d, std::vector<write_op>& ops) {
-  if (d.models->stored(d.org))
-    return nullptr;
-  auto v1 = std::make_shared<model_entry>(d.models->fallback());
-  v1->created_at = now_ms();
-  ops.push_back(model_record(d.org, *v1));
-  return v1;
-}
-
-// Once the write is durable: the stored default joins the registry.
-void adopt_default(org_init& d, const std::shared_ptr<model_entry>& v1) {
-  if (v1 && !d.models->stored(d.org)) {
-    d.models->add(d.org, std::move(*v1));
-    d.models->activate(d.org, 1);
-  }
-}
-
-caf::result<std::string> put_model(self_ptr self, msg::put_model& m) {
-  if (self->state.model_write)
-    return busy();
-  auto& d = *self->state.dir;
-  std::vector<write_op> ops;
-  auto v1 = store_default_first(d, ops);
-  auto e = std::make_shared<model_entry>();
-  e->version = v1 ? 2 : static_cast<uint32_t>(d.models->versions(d.org).size() + 1);
-  e->created_at = now_ms();
-  e->json = std::move(m.json);
-  e->model = std::move(*m.model);
-  ops.push_back(model_record(d.org, *e));
-  auto rp = self->make_response_promise<std::string>();
-  write_model_change(self, std::move(ops), rp, [=]() mutable {
-    auto& d = *self->state.dir;
-    adopt_default(d, v1);
-    auto& added = d.models->add(d.org, std::move(*e));
-    rp.deliver(model_version_json(added, d.models->active(d.org).version == added.version));
-  });
-  return rp;
-}
-
-caf::result<std::shared_ptr<job>> activate_model(self_ptr self, const msg::activate_model& m) {
-  auto& d = *self->state.dir;
-  if (!d.models->find(d.org, m.version))
-    return make_error(errc::not_found, "no scoring model version " + std::to_string(m.version) +
-                                         "; GET /v1/scoring-model/versions lists them");
-  if (self->state.model_write)
-    return busy();
-  if (auto& j = self->state.rescore; j && !j->finished_at.load())
-    return make_error(errc::conflict, "a re-score is running (job " + id_to_hex(j->id) +
-                                        "); activate when it is done (GET /v1/jobs/" +
-                                        id_to_hex(j->id) + ")");
-  std::vector<write_op> ops;
-  auto v1 = store_default_first(d, ops);
-  ops.push_back({write_op::put, keys::active_model(d.org), std::to_string(m.version)});
-  auto version = m.version;
-  auto rp = self->make_response_promise<std::shared_ptr<job>>();
-  write_model_change(self, std::move(ops), rp, [=]() mutable {
-    auto& d = *self->state.dir;
-    adopt_default(d, v1);
-    d.models->activate(d.org, version);
-    auto& shards = d.rt->shards();
-    auto j = d.jobs->create(d.org, "rescore", "\"model_version\":" + std::to_string(version),
-                            static_cast<int>(shards.size()));
-    self->state.rescore = j;
-    for (auto& s : shards)
-      self->send(s, msg::rescore{d.org, version, j});
-    rp.deliver(j);
-  });
   return rp;
 }
 
@@ -371,6 +260,10 @@ caf::behavior org_actor(caf::stateful_actor<org_state>* self, std::shared_ptr<or
     [=](msg::import_rows& m) { return import_rows(self, m); },
     [=](msg::put_model& m) { return put_model(self, m); },
     [=](const msg::activate_model& m) { return activate_model(self, m); },
+    [=](msg::train_model& m) { return train_model(self, m); },
+    [=](msg::train_ready& m) { train_ready(self, m); },
+    [=](msg::trained& m) { trained(self, m); },
+    [=](const msg::activate_predictive& m) { return activate_predictive(self, m); },
     [=](msg::committed_atom, uint64_t token, const std::optional<problem>& err) {
       self->state.commits.done(token, err);
     },

@@ -195,7 +195,8 @@ void roll_back(self_ptr self, const std::vector<uint64_t>& ids) {
   }
 }
 
-std::string event_answer(const lead& l, const event_input& ev, const score& s, millis now) {
+std::string event_answer(const model_registry& reg, const lead& l, const event_input& ev,
+                         const score& s, millis now) {
   std::string out;
   out.reserve(300 + 60 * s.factors.size());
   out += "{\"lead_id\":\"";
@@ -209,7 +210,8 @@ std::string event_answer(const lead& l, const event_input& ev, const score& s, m
   out += ",\"last_activity_at\":\"";
   append_time(out, l.last_activity_at);
   out += "\",\"score\":";
-  write_score(out, s, l.model_version, now);
+  auto p = reg.predictive.predict(l);
+  write_score(out, s, l.model_version, now, p ? &*p : nullptr);
   out += '}';
   return out;
 }
@@ -225,7 +227,7 @@ std::optional<std::string> add_one(self_ptr self, const msg::add_event& m,
   auto now = now_ms();
   auto s = record(self, *l, m.event, now, ops);
   settle(self, *l, before, ops);
-  return event_answer(*l, m.event, s, now);
+  return event_answer(*self->state.cfg->models, *l, m.event, s, now);
 }
 
 // One routed event: recorded into `b`, or answered at once when refused.
@@ -269,7 +271,8 @@ msg::list_page list(self_ptr self, const list_query& q) {
   for (auto& [k, l] : heap) {
     auto& e = self->state.cfg->models->of(l->org, l->model_version);
     std::string body;
-    write_scored_lead(body, *l, e.model, e.version, now);
+    auto p = self->state.cfg->models->predictive.predict(*l);
+    write_scored_lead(body, *l, e.model, e.version, now, p ? &*p : nullptr);
     page.items.emplace_back(std::move(k), std::move(body));
   }
   return page;

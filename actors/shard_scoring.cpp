@@ -62,13 +62,15 @@ score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
 }
 
 // The lead object with `s` as its score.
-std::string lead_answer(const lead& l, const score& s, uint32_t version, millis now) {
+std::string lead_answer(const model_registry& reg, const lead& l, const score& s,
+                        uint32_t version, millis now) {
   std::string out;
   out.reserve(lead_json_bound(l) + 200 + 60 * s.factors.size());
   write_lead(out, l);
   out.pop_back();
   out += ",\"score\":";
-  write_score(out, s, version, now);
+  auto p = reg.predictive.predict(l);
+  write_score(out, s, version, now, p ? &*p : nullptr);
   out += '}';
   return out;
 }

@@ -160,7 +160,8 @@ score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
                   std::string_view detail, std::vector<write_op>& ops);
 
 /// The lead object with `s` as its score.
-std::string lead_answer(const lead& l, const score& s, uint32_t version, millis now);
+std::string lead_answer(const model_registry& reg, const lead& l, const score& s,
+                        uint32_t version, millis now);
 
 /// The names of the fields a patch sets (the detail of a field_change entry).
 std::string patch_fields(const lead_patch& p);

@@ -36,7 +36,8 @@ caf::expected<msg::lead_written> create_one(self_ptr self, uint64_t org, uint64_
   auto at = ops.size();
   auto s = note_change(l, e, now, score_cause::created, "", ops);
   ops.insert(ops.begin() + at, put_lead(l)); // after note_change: the record has history_seq
-  return msg::lead_written{true, answer ? lead_answer(l, s, e.version, now) : std::string{},
+  auto& reg = *self->state.cfg->models;
+  return msg::lead_written{true, answer ? lead_answer(reg, l, s, e.version, now) : std::string{},
                            {}, {}, std::string{l.email()}, std::string{l.external_id()}, id};
 }
 
@@ -56,20 +57,21 @@ caf::expected<msg::lead_written> update_one(self_ptr self, uint64_t org, uint64_
   msg::lead_written w{false, {}, std::string{l->email()}, std::string{l->external_id()},
                       {}, {}, id};
   auto& e = model_of(self, *l);
+  auto& reg = *self->state.cfg->models;
   auto before = score_of(e.model, *l, l->engagement, now);
   bool changed = apply(*l, p);
   w.email = l->email();
   w.external_id = l->external_id();
   if (!changed) {
     if (answer)
-      w.body = lead_answer(*l, score_of(e.model, *l, l->engagement, now), e.version, now);
+      w.body = lead_answer(reg, *l, score_of(e.model, *l, l->engagement, now), e.version, now);
     return w;
   }
   l->updated_at = std::max(now, l->updated_at);
   note_drift(*l, e, before, now, ops);
   auto s = note_change(*l, e, now, score_cause::field_change, patch_fields(p), ops);
   if (answer)
-    w.body = lead_answer(*l, s, e.version, now);
+    w.body = lead_answer(reg, *l, s, e.version, now);
   put_record(*l, l->unsaved_events > 0, ops);
   return w;
 }

@@ -136,6 +136,12 @@ void handle_activate_model(const ctx_ptr& ctx, std::string_view version);
 void handle_get_job(const ctx_ptr& ctx, std::string_view id);
 void handle_score_stateless(const ctx_ptr& ctx);
 void handle_list_jobs(const ctx_ptr& ctx);
+// gateway/model_routes.cpp (predictive models)
+void handle_train_model(const ctx_ptr& ctx);
+void handle_list_models(const ctx_ptr& ctx);
+void handle_get_model(const ctx_ptr& ctx, std::string_view version);
+/// `version` empty: POST /v1/models:deactivate.
+void handle_activate_predictive(const ctx_ptr& ctx, std::string_view version);
 // gateway/bulk_routes.cpp
 std::shared_ptr<body_stream> handle_import_header(const ctx_ptr& ctx);
 void handle_import(const ctx_ptr& ctx);

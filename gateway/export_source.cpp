@@ -41,7 +41,7 @@ void append_time_cell(std::string& out, millis t) {
 constexpr std::string_view csv_columns =
   "id,external_id,email,first_name,last_name,company,title,phone,owner,source,status,tags,"
   "created_at,updated_at,last_activity_at,events,score.total,score.fit,score.engagement,"
-  "score.grade,score.model_version";
+  "score.grade,score.model_version,score.probability";
 
 } // namespace
 
@@ -105,7 +105,9 @@ void export_source::write_csv_row(std::string& out, const lead& l, millis now) c
   auto& e = models_.of(l.org, l.model_version);
   auto s = score_of(e.model, l, l.engagement, now);
   out += ',' + format_points(s.total) + ',' + format_points(s.fit) + ',' +
-         format_points(s.engagement) + ',' + s.grade + ',' + std::to_string(e.version);
+         format_points(s.engagement) + ',' + s.grade + ',' + std::to_string(e.version) + ',';
+  if (auto p = models_.predictive.predict(l))
+    append_json_number(out, p->probability);
   for (auto k : attribute_keys_) {
     out += ',';
     auto* a = find_attribute(l, k);
@@ -147,7 +149,8 @@ bool export_source::next(std::string& out) {
       write_csv_row(out, *l, now);
     } else {
       auto& e = models_.of(l->org, l->model_version);
-      write_scored_lead(out, *l, e.model, e.version, now);
+      auto p = models_.predictive.predict(*l);
+      write_scored_lead(out, *l, e.model, e.version, now, p ? &*p : nullptr);
       out += '\n';
     }
   });

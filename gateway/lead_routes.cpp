@@ -23,7 +23,8 @@ namespace hotlead {
 std::string scored_lead_json(const lead& l, const model_registry& models) {
   auto& e = models.of(l.org, l.model_version);
   std::string out;
-  write_scored_lead(out, l, e.model, e.version, now_ms());
+  auto p = models.predictive.predict(l);
+  write_scored_lead(out, l, e.model, e.version, now_ms(), p ? &*p : nullptr);
   return out;
 }
 

@@ -43,6 +43,11 @@ enum class route_id : uint8_t {
   import_leads,
   export_leads,
   list_jobs,
+  train_model,
+  list_models,
+  get_model,
+  activate_predictive,
+  deactivate_predictive,
   unmatched,
   count_
 };

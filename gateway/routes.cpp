@@ -311,6 +311,23 @@ void dispatch(const ctx_ptr& ctx) {
     } else if (sg.n == 3 && sg.s[1] == "scoring-model" && sg.s[2].ends_with(":activate")) {
       if (only("POST", route_id::activate_model) && authenticate(ctx))
         handle_activate_model(ctx, sg.s[2].substr(0, sg.s[2].size() - 9));
+    } else if (sg.n == 2 && sg.s[1] == "models:train") {
+      if (only("POST", route_id::train_model) && authenticate(ctx) &&
+          (ctx->req.body.empty() || json_body(ctx)))
+        handle_train_model(ctx);
+    } else if (sg.n == 2 && sg.s[1] == "models:deactivate") {
+      if (only("POST", route_id::deactivate_predictive) && authenticate(ctx))
+        handle_activate_predictive(ctx, {});
+    } else if (sg.n == 2 && sg.s[1] == "models") {
+      if (only("GET", route_id::list_models) && authenticate(ctx))
+        handle_list_models(ctx);
+    } else if (sg.n == 3 && sg.s[1] == "models" && sg.s[2].ends_with(":activate")) {
+      if (only("POST", route_id::activate_predictive) && authenticate(ctx) &&
+          (ctx->req.body.empty() || json_body(ctx)))
+        handle_activate_predictive(ctx, sg.s[2].substr(0, sg.s[2].size() - 9));
+    } else if (sg.n == 3 && sg.s[1] == "models") {
+      if (only("GET", route_id::get_model) && authenticate(ctx))
+        handle_get_model(ctx, sg.s[2]);
     } else if (sg.n == 2 && sg.s[1] == "leads:import") {
       // POST bodies were streamed (open_body_stream), authenticated at the header
       if (only("POST", route_id::import_leads))

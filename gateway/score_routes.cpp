@@ -30,7 +30,8 @@ std::string score_json(const lead& l, const model_registry& models) {
   auto now = now_ms();
   std::string out;
   out.reserve(400);
-  write_score(out, score_of(e.model, l, l.engagement, now), e.version, now);
+  auto p = models.predictive.predict(l);
+  write_score(out, score_of(e.model, l, l.engagement, now), e.version, now, p ? &*p : nullptr);
   return out;
 }
 
@@ -293,7 +294,9 @@ void handle_score_stateless(const ctx_ptr& ctx) {
   }
   std::string body;
   body.reserve(400);
-  write_score(body, score_of(e.model, l, l.engagement, now), e.version, now);
+  // A payload has no id: under an A/B split it takes arm A's model.
+  auto p = ctx->env.models->predictive.predict(l);
+  write_score(body, score_of(e.model, l, l.engagement, now), e.version, now, p ? &*p : nullptr);
   ctx->reply_json(200, std::move(body));
 }
 

@@ -11,6 +11,9 @@
 //                          seconds, not on every event)
 //   'S' org id, version → scoring model version: be64 created_at, then its JSON
 //   'A' org id          → the org's active model version (decimal)
+//   'P' org id, version → predictive model version: be64 created_at, then its
+//                          record (actors/predictive_registry.hpp)
+//   'Q' org id          → the org's active predictive setting ("3", "3 4 20")
 //   'H' lead id, seq    → score history entry: be64 total (hundredths, as
 //                          two's complement), then its JSON (bounded per lead)
 // Header-only, no RocksDB: actors build keys for journal writes with it.
@@ -77,6 +80,14 @@ inline std::string model(uint64_t org, uint64_t version) {
 
 inline std::string active_model(uint64_t org) {
   return tagged('A', org);
+}
+
+inline std::string predictive_model(uint64_t org, uint64_t version) {
+  return tagged('P', org, version);
+}
+
+inline std::string active_predictive(uint64_t org) {
+  return tagged('Q', org);
 }
 
 inline std::string history(uint64_t lead_id, uint64_t seq) {

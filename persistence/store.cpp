@@ -329,38 +329,68 @@ std::vector<std::string> store::read_history(uint64_t lead_id, size_t limit) {
   return out;
 }
 
-std::optional<problem> store::scan_models(const std::function<void(stored_model&&)>& fn) {
+namespace {
+
+// Visits every record of a one-byte tag.
+template <class F>
+std::optional<problem> scan_tag(rocksdb::DB& db, char tag, std::string_view what, F&& fn) {
   rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
-  for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it{db.NewIterator(ro)};
+  std::string prefix(1, tag);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto k = it->key();
     auto v = it->value();
-    if (k.size() != 17 || v.size() < 8)
-      return problem{errc::storage_error, "corrupt scoring model record; restore from a "
-                                          "snapshot (hotlead restore)"};
-    std::string_view key{k.data(), k.size()}, value{v.data(), v.size()};
-    fn(stored_model{keys::get_be64(key.substr(1)),
-                    static_cast<uint32_t>(keys::get_be64(key.substr(9))),
-                    static_cast<millis>(keys::get_be64(value)), std::string{value.substr(8)}});
+    if (auto p = fn(std::string_view{k.data(), k.size()}, std::string_view{v.data(), v.size()}))
+      return p;
   }
   if (!it->status().ok())
-    return to_error(it->status(), "scan of scoring models");
+    return to_error(it->status(), "scan of " + std::string{what});
   return std::nullopt;
+}
+
+// 'S' and 'P': org and version in the key, be64 created_at and the text in the value.
+std::optional<problem> scan_versions(rocksdb::DB& db, char tag, std::string_view what,
+                                     const std::function<void(store::stored_model&&)>& fn) {
+  return scan_tag(db, tag, what, [&](std::string_view key, std::string_view value)
+                                   -> std::optional<problem> {
+    if (key.size() != 17 || value.size() < 8)
+      return problem{errc::storage_error, "corrupt " + std::string{what} +
+                                            " record; restore from a snapshot (hotlead restore)"};
+    fn(store::stored_model{keys::get_be64(key.substr(1)),
+                           static_cast<uint32_t>(keys::get_be64(key.substr(9))),
+                           static_cast<millis>(keys::get_be64(value)),
+                           std::string{value.substr(8)}});
+    return std::nullopt;
+  });
+}
+
+} // namespace
+
+std::optional<problem> store::scan_models(const std::function<void(stored_model&&)>& fn) {
+  return scan_versions(*db_, 'S', "scoring model", fn);
 }
 
 std::optional<problem> store::scan_active_models(
   const std::function<void(uint64_t org, uint32_t)>& fn) {
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
-  for (it->Seek("A"); it->Valid() && it->key().starts_with("A"); it->Next()) {
-    auto k = it->key();
-    std::string_view key{k.data(), k.size()};
-    fn(keys::get_be64(key.substr(1)),
-       static_cast<uint32_t>(std::strtoul(it->value().ToString().c_str(), nullptr, 10)));
-  }
-  if (!it->status().ok())
-    return to_error(it->status(), "scan of active scoring models");
-  return std::nullopt;
+  return scan_tag(*db_, 'A', "active scoring model",
+                  [&](std::string_view key, std::string_view value) -> std::optional<problem> {
+                    fn(keys::get_be64(key.substr(1)),
+                       static_cast<uint32_t>(std::strtoul(std::string{value}.c_str(), nullptr, 10)));
+                    return std::nullopt;
+                  });
+}
+
+std::optional<problem> store::scan_predictive(const std::function<void(stored_model&&)>& fn) {
+  return scan_versions(*db_, 'P', "predictive model", fn);
+}
+
+std::optional<problem> store::scan_active_predictive(
+  const std::function<void(uint64_t org, std::string_view setting)>& fn) {
+  return scan_tag(*db_, 'Q', "active predictive model",
+                  [&](std::string_view key, std::string_view value) -> std::optional<problem> {
+                    fn(keys::get_be64(key.substr(1)), value);
+                    return std::nullopt;
+                  });
 }
 
 std::vector<std::string> store::read_events(uint64_t lead_id, size_t limit) {

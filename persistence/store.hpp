@@ -89,6 +89,12 @@ public:
   std::optional<problem> scan_models(const std::function<void(stored_model&&)>& fn);
   /// Every org's active model version.
   std::optional<problem> scan_active_models(const std::function<void(uint64_t org, uint32_t)>& fn);
+  /// Every stored predictive model version ('P'; `json` is its record), by
+  /// org then version.
+  std::optional<problem> scan_predictive(const std::function<void(stored_model&&)>& fn);
+  /// Every org's active predictive setting ('Q', as stored).
+  std::optional<problem> scan_active_predictive(
+    const std::function<void(uint64_t org, std::string_view setting)>& fn);
 
   /// A consistent checkpoint (hard links where possible) in `dir`, which
   /// must not exist yet.

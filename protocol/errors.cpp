@@ -23,6 +23,7 @@ entry lookup(errc e) {
     case errc::invalid_request: return {400, "invalid_request", "Invalid request"};
     case errc::invalid_model: return {422, "invalid_model", "Invalid scoring model"};
     case errc::conflict: return {409, "conflict", "Conflict"};
+    case errc::cannot_train: return {422, "cannot_train", "Cannot train a model"};
     case errc::duplicate_email: return {409, "duplicate_email", "Duplicate email"};
     case errc::duplicate_external_id:
       return {409, "duplicate_external_id", "Duplicate external_id"};

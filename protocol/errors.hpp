@@ -35,6 +35,7 @@ enum class errc : uint8_t {
   invalid_request,
   invalid_model, // a scoring model that cannot be used (422)
   conflict,      // the resource is busy with another change (409)
+  cannot_train,  // the org's leads cannot make a predictive model (422)
 };
 
 /// A domain error: stable code plus a message that says what to fix.

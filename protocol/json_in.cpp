@@ -71,6 +71,48 @@ std::optional<problem> parse_key_request(std::string_view body, role& r, std::st
   return std::nullopt;
 }
 
+std::optional<problem> parse_model_activation(std::string_view body, uint32_t& split_version,
+                                              uint32_t& split_percent) {
+  split_version = split_percent = 0;
+  if (body.find_first_not_of(" \t\r\n") == body.npos)
+    return std::nullopt;
+  object obj;
+  if (auto p = parse_object(body, obj, "an activation"))
+    return p;
+  for (auto [key, value] : obj) {
+    if (key != "split")
+      return bad(errc::unknown_field, "unknown field '" + std::string{key} +
+                                        "'; an activation has only split");
+    if (value.is_null())
+      continue;
+    object split;
+    if (value.get_object().get(split))
+      return wrong_type("split", "an object {\"version\", \"percent\"} or null");
+    bool has_version = false, has_percent = false;
+    for (auto [k, v] : split) {
+      uint64_t n = 0;
+      if (k == "version") {
+        if (v.get_uint64().get(n) || n == 0 || n > UINT32_MAX)
+          return wrong_type("split.version", "a model version (1, 2, ...)");
+        split_version = static_cast<uint32_t>(n);
+        has_version = true;
+      } else if (k == "percent") {
+        if (v.get_uint64().get(n) || n < 1 || n > 99)
+          return wrong_type("split.percent", "a whole number from 1 to 99 (the share of "
+                                             "leads on the split version)");
+        split_percent = static_cast<uint32_t>(n);
+        has_percent = true;
+      } else {
+        return bad(errc::unknown_field, "unknown field 'split." + std::string{k} +
+                                          "'; a split has version and percent");
+      }
+    }
+    if (!has_version || !has_percent)
+      return bad(errc::missing_field, "a split needs both version and percent");
+  }
+  return std::nullopt;
+}
+
 std::optional<problem> parse_snapshot_request(std::string_view body, std::string& name) {
   if (body.empty())
     return std::nullopt;

@@ -60,6 +60,11 @@ std::optional<problem> parse_org(std::string_view body, org& out);
 /// Body of POST /v1/orgs/{org}/keys: role and optional name.
 std::optional<problem> parse_key_request(std::string_view body, role& r, std::string& name);
 
+/// Body of POST /v1/models/{v}:activate, optional: {"split": {"version": w,
+/// "percent": 1..99}} (an A/B split; absent or null: none).
+std::optional<problem> parse_model_activation(std::string_view body, uint32_t& split_version,
+                                              uint32_t& split_percent);
+
 /// Body of POST /admin/snapshot: optional name.
 std::optional<problem> parse_snapshot_request(std::string_view body, std::string& name);
 

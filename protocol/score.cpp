@@ -275,30 +275,48 @@ std::string_view kind_name(factor_kind k) {
 } // namespace
 
 void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
-                 std::optional<double> probability) {
+                 const predictive_part* predictive) {
   out += "{\"total\":";
   out += format_points(s.total);
   write_parts(out, s);
-  out += ",\"probability\":";
-  if (probability)
-    append_json_number(out, *probability);
-  else
-    out += "null";
+  if (predictive) {
+    out += ",\"probability\":";
+    append_json_number(out, predictive->probability);
+    out += ",\"predictive_model\":{\"version\":";
+    out += std::to_string(predictive->version);
+    out += ",\"arm\":";
+    if (predictive->arm) {
+      out += '"';
+      out += predictive->arm;
+      out += '"';
+    } else {
+      out += "null";
+    }
+    out += '}';
+  } else {
+    out += ",\"probability\":null,\"predictive_model\":null";
+  }
   out += ",\"model_version\":";
   out += std::to_string(model_version);
   out += ",\"computed_at\":\"";
   append_time(out, computed_at);
   out += "\",\"factors\":[";
-  for (size_t i = 0; i < s.factors.size(); ++i) {
-    const auto& f = s.factors[i];
-    out += i ? ",{\"kind\":\"" : "{\"kind\":\"";
+  bool first = true;
+  auto write_factor = [&](const factor& f) {
+    out += first ? "{\"kind\":\"" : ",{\"kind\":\"";
+    first = false;
     out += kind_name(f.kind);
     out += "\",\"name\":";
     append_json_string(out, f.name);
     out += ",\"points\":";
     out += format_points(f.points);
     out += '}';
-  }
+  };
+  for (const auto& f : s.factors)
+    write_factor(f);
+  if (predictive)
+    for (const auto& f : predictive->factors)
+      write_factor(f);
   out += "]}";
 }
 
@@ -311,11 +329,11 @@ void score_event(const scoring_model& m, lead& l, const event_input& ev,
 }
 
 void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
-                       uint32_t version, millis now) {
+                       uint32_t version, millis now, const predictive_part* predictive) {
   write_lead(out, l);
   out.pop_back(); // the lead's closing brace
   out += ",\"score\":";
-  write_score(out, score_of(m, l, l.engagement, now), version, now);
+  write_score(out, score_of(m, l, l.engagement, now), version, now, predictive);
   out += '}';
 }
 

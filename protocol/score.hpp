@@ -68,12 +68,24 @@ std::vector<bool> replay_rules(const scoring_model& to, const std::vector<int>& 
 score score_of(const scoring_model& m, const lead& l,
                const std::vector<engagement_state>& state, millis now);
 
+/// A lead's conversion probability under the org's active predictive model
+/// (actors/predictive_registry.hpp): which version and A/B arm gave it and
+/// its factors (kind predictive, points = log-odds in hundredths; with the
+/// "(intercept)" factor they add up to logit(probability) within rounding).
+struct predictive_part {
+  double probability = 0;
+  uint32_t version = 0;
+  char arm = 0; // 'A' or 'B' under an A/B split, else 0
+  std::vector<factor> factors;
+};
+
 /// The score object's JSON (a stable shape; README): total, fit, engagement,
-/// grade, probability (null without a predictive model), model_version,
-/// computed_at and factors [{kind, name, points}], points with at most two
-/// decimals.
+/// grade, probability and predictive_model ({version, arm}; both null without
+/// a predictive model), model_version, computed_at and factors [{kind, name,
+/// points}] (the rule factors, then the predictive ones), points with at
+/// most two decimals.
 void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
-                 std::optional<double> probability = std::nullopt);
+                 const predictive_part* predictive = nullptr);
 
 /// Records one event in the lead's engagement state under model `m` (the
 /// event's properties are read for rules with a filter).
@@ -83,7 +95,7 @@ void score_event(const scoring_model& m, lead& l, const event_input& ev,
 /// The lead object (json_out's write_lead) with its score at `now` as the
 /// member "score".
 void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
-                       uint32_t version, millis now);
+                       uint32_t version, millis now, const predictive_part* predictive);
 
 /// Why a score changed, for its history.
 enum class score_cause : uint8_t { event, field_change, model_change, decay, created };

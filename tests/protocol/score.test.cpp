@@ -219,14 +219,20 @@ TEST_CASE("the score object's JSON") {
   std::string out;
   write_score(out, s, 3, t0);
   CHECK(out == R"({"total":100,"fit":107.5,"engagement":7.25,"grade":"A","probability":null,)"
-               R"("model_version":3,"computed_at":"2023-11-14T22:13:20.000Z","factors":[)"
+               R"("predictive_model":null,"model_version":3,"computed_at":"2023-11-14T22:13:20.000Z","factors":[)"
                R"({"kind":"fit","name":"has-email","points":12.5},)"
                R"({"kind":"fit","name":"big","points":95},)"
                R"({"kind":"engagement","name":"demo","points":7.25},)"
                R"({"kind":"bound","name":"max","points":-14.75}]})");
   out.clear();
-  write_score(out, s, 3, t0, 0.25);
-  CHECK(out.find(R"("probability":0.25,)") != std::string::npos);
+  predictive_part p{0.25, 4, 'B', {{factor_kind::predictive, "(intercept)", -110},
+                                   {factor_kind::predictive, "source", 12}}};
+  write_score(out, s, 3, t0, &p);
+  CHECK(out.find(R"("probability":0.25,"predictive_model":{"version":4,"arm":"B"},)") !=
+        std::string::npos);
+  CHECK(out.ends_with(R"({"kind":"bound","name":"max","points":-14.75},)"
+                      R"x({"kind":"predictive","name":"(intercept)","points":-1.1},)x"
+                      R"({"kind":"predictive","name":"source","points":0.12}]})"));
 }
 
 TEST_CASE("a model change carries the state of unchanged engagement rules and marks the rest") {

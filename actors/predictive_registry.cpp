@@ -1,0 +1,206 @@
+#include "actors/predictive_registry.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include "protocol/json_out.hpp"
+
+namespace hotlead {
+
+namespace {
+
+constexpr std::string_view intercept_name = "(intercept)";
+
+centipoints hundredths(double log_odds) {
+  return static_cast<centipoints>(std::llround(log_odds * 100));
+}
+
+std::optional<uint32_t> parse_u32(std::string_view text) {
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size())
+    return std::nullopt;
+  return v;
+}
+
+} // namespace
+
+char arm_of(uint64_t lead_id, uint32_t percent) {
+  // splitmix64's finalizer: ids are random already, but this keeps the arm
+  // independent of the id's low bits, which pick the shard.
+  uint64_t z = lead_id + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return z % 100 < percent ? 'B' : 'A';
+}
+
+std::string predictive_record(const predictive_entry& e) {
+  return e.summary + "\n" + to_json(e.model);
+}
+
+std::optional<predictive_entry> parse_predictive_record(uint32_t version, millis created_at,
+                                                        std::string_view record,
+                                                        std::string* error) {
+  auto nl = record.find('\n');
+  if (nl == record.npos) {
+    *error = "the record has no model part";
+    return std::nullopt;
+  }
+  predictive_entry e;
+  e.version = version;
+  e.created_at = created_at;
+  e.summary = std::string{record.substr(0, nl)};
+  auto m = parse_logistic_model(record.substr(nl + 1), error);
+  if (!m)
+    return std::nullopt;
+  auto defs = model_features(*m, error);
+  if (!defs)
+    return std::nullopt;
+  e.model = std::move(*m);
+  e.features = std::move(*defs);
+  return e;
+}
+
+std::string to_json(const predictive_setting& s) {
+  if (s.version == 0)
+    return "null";
+  std::string out = "{\"version\":" + std::to_string(s.version) + ",\"split\":";
+  if (s.split_version)
+    out += "{\"version\":" + std::to_string(s.split_version) +
+           ",\"percent\":" + std::to_string(s.split_percent) + "}";
+  else
+    out += "null";
+  out += '}';
+  return out;
+}
+
+std::string setting_record(const predictive_setting& s) {
+  auto out = std::to_string(s.version);
+  if (s.split_version)
+    out += " " + std::to_string(s.split_version) + " " + std::to_string(s.split_percent);
+  return out;
+}
+
+std::optional<predictive_setting> parse_setting_record(std::string_view text) {
+  std::vector<uint32_t> parts;
+  while (!text.empty()) {
+    auto sp = text.find(' ');
+    auto v = parse_u32(text.substr(0, sp));
+    if (!v)
+      return std::nullopt;
+    parts.push_back(*v);
+    text = sp == text.npos ? std::string_view{} : text.substr(sp + 1);
+  }
+  if (parts.size() == 1)
+    return predictive_setting{parts[0], 0, 0};
+  if (parts.size() == 3 && parts[2] <= 100)
+    return predictive_setting{parts[0], parts[1], parts[2]};
+  return std::nullopt;
+}
+
+std::optional<predictive_part> predictive_registry::predict(const lead& l) const {
+  const predictive_entry* e = nullptr;
+  char arm = 0;
+  {
+    std::shared_lock lock{mtx_};
+    auto i = orgs_.find(l.org);
+    if (i == orgs_.end() || !i->second.a)
+      return std::nullopt;
+    auto& o = i->second;
+    e = o.a;
+    if (o.b) {
+      arm = arm_of(l.id, o.active.split_percent);
+      if (arm == 'B')
+        e = o.b;
+    }
+  } // entries are immutable and never freed: no lock needed from here on
+  auto p = predict_lead(e->model, e->features, l);
+  predictive_part out;
+  out.probability = p.probability;
+  out.version = e->version;
+  out.arm = arm;
+  out.factors.reserve(p.contributions.size() + 1);
+  out.factors.push_back({factor_kind::predictive, intercept_name, hundredths(e->model.intercept())});
+  auto& cols = e->model.columns();
+  for (size_t c = 0; c < p.contributions.size() && c < cols.size(); ++c)
+    if (auto pts = hundredths(p.contributions[c]); pts != 0)
+      out.factors.push_back({factor_kind::predictive, cols[c].name, pts});
+  return out;
+}
+
+const predictive_entry* predictive_registry::find(uint64_t org, uint32_t version) const {
+  std::shared_lock lock{mtx_};
+  auto i = orgs_.find(org);
+  if (i == orgs_.end() || version == 0 || version > i->second.versions.size())
+    return nullptr;
+  return i->second.versions[version - 1].get();
+}
+
+std::vector<const predictive_entry*> predictive_registry::versions(uint64_t org) const {
+  std::shared_lock lock{mtx_};
+  std::vector<const predictive_entry*> out;
+  if (auto i = orgs_.find(org); i != orgs_.end())
+    for (auto& v : i->second.versions)
+      out.push_back(v.get());
+  return out;
+}
+
+predictive_setting predictive_registry::active(uint64_t org) const {
+  std::shared_lock lock{mtx_};
+  auto i = orgs_.find(org);
+  return i == orgs_.end() ? predictive_setting{} : i->second.active;
+}
+
+uint32_t predictive_registry::next_version(uint64_t org) const {
+  std::shared_lock lock{mtx_};
+  auto i = orgs_.find(org);
+  return i == orgs_.end() ? 1 : static_cast<uint32_t>(i->second.versions.size() + 1);
+}
+
+std::string predictive_registry::entry_json(uint64_t org, const predictive_entry& e,
+                                            bool with_model) const {
+  auto s = active(org);
+  std::string out = "{\"version\":" + std::to_string(e.version) + ",\"created_at\":\"";
+  append_time(out, e.created_at);
+  bool a = s.version == e.version, b = s.split_version && s.split_version == e.version;
+  out += "\",\"active\":";
+  out += a || b ? "true" : "false";
+  out += ",\"arm\":";
+  out += !s.split_version || !(a || b) ? "null" : a ? "\"A\"" : "\"B\"";
+  out += ',';
+  out += e.summary;
+  if (with_model) {
+    out += ",\"model\":";
+    out += to_json(e.model);
+  }
+  out += '}';
+  return out;
+}
+
+void predictive_registry::add(uint64_t org, predictive_entry e) {
+  std::unique_lock lock{mtx_};
+  auto& o = orgs_[org];
+  if (e.version != o.versions.size() + 1)
+    throw std::logic_error("predictive model versions must be added in order");
+  o.versions.push_back(std::make_unique<const predictive_entry>(std::move(e)));
+}
+
+void predictive_registry::activate(uint64_t org, predictive_setting s) {
+  std::unique_lock lock{mtx_};
+  auto& o = orgs_[org];
+  auto at = [&o](uint32_t v) -> const predictive_entry* {
+    return v >= 1 && v <= o.versions.size() ? o.versions[v - 1].get() : nullptr;
+  };
+  o.a = at(s.version);
+  o.b = o.a ? at(s.split_version) : nullptr;
+  o.active = o.a ? s : predictive_setting{};
+  if (!o.b) {
+    o.active.split_version = 0;
+    o.active.split_percent = 0;
+  }
+}
+
+} // namespace hotlead
