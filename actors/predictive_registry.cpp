@@ -117,7 +117,10 @@ std::optional<predictive_part> predictive_registry::predict(const lead& l) const
         e = o.b;
     }
   } // entries are immutable and never freed: no lock needed from here on
-  auto p = predict_lead(e->model, e->features, l);
+  thread_local std::vector<feature_value> values;
+  thread_local feature_scratch scratch;
+  feature_values(e->features, l, values, scratch);
+  auto p = hotlead::predict(e->model, values);
   predictive_part out;
   out.probability = p.probability;
   out.version = e->version;
@@ -125,9 +128,19 @@ std::optional<predictive_part> predictive_registry::predict(const lead& l) const
   out.factors.reserve(p.contributions.size() + 1);
   out.factors.push_back({factor_kind::predictive, intercept_name, hundredths(e->model.intercept())});
   auto& cols = e->model.columns();
-  for (size_t c = 0; c < p.contributions.size() && c < cols.size(); ++c)
-    if (auto pts = hundredths(p.contributions[c]); pts != 0)
-      out.factors.push_back({factor_kind::predictive, cols[c].name, pts});
+  for (size_t c = 0; c < p.contributions.size() && c < cols.size(); ++c) {
+    auto pts = hundredths(p.contributions[c]);
+    if (pts == 0)
+      continue;
+    auto& names = e->factor_names[c];
+    size_t i = 0;
+    if (cols[c].categorical) { // the level's own name, or (other)
+      auto& idx = e->level_index[c];
+      auto hit = idx.find(values[c].level);
+      i = hit == idx.end() ? names.size() - 1 : hit->second;
+    }
+    out.factors.push_back({factor_kind::predictive, std::string_view{names[i]}, pts});
+  }
   return out;
 }
 
@@ -185,6 +198,21 @@ void predictive_registry::add(uint64_t org, predictive_entry e) {
   auto& o = orgs_[org];
   if (e.version != o.versions.size() + 1)
     throw std::logic_error("predictive model versions must be added in order");
+  auto& cols = e.model.columns();
+  e.factor_names.assign(cols.size(), {});
+  e.level_index.assign(cols.size(), {});
+  for (size_t c = 0; c < cols.size(); ++c) {
+    auto& names = e.factor_names[c];
+    if (!cols[c].categorical) {
+      names.push_back(cols[c].name);
+      continue;
+    }
+    for (auto& level : cols[c].levels) {
+      e.level_index[c].emplace(level, static_cast<uint32_t>(names.size()));
+      names.push_back(cols[c].name + "=" + level);
+    }
+    names.push_back(cols[c].name + "=(other)");
+  }
   o.versions.push_back(std::make_unique<const predictive_entry>(std::move(e)));
 }
 

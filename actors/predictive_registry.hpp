@@ -31,6 +31,12 @@ struct predictive_entry {
   std::string summary;
   logistic_model model;
   std::vector<feature_def> features; // one per model column
+  /// Per column, the factor names: a numeric column's name alone; a
+  /// categorical one's "title=CEO" per kept level, then "title=(other)".
+  /// Filled by predictive_registry::add.
+  std::vector<std::vector<std::string>> factor_names;
+  /// Per categorical column, level → index into its factor_names.
+  std::vector<level_map> level_index;
 };
 
 /// `version` 0: no model is active. `split_version` 0: no A/B split;

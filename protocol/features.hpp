@@ -147,6 +147,13 @@ private:
 /// output for `defs`.
 void log_skewed(std::vector<feature_def>& defs, std::vector<raw_column>& columns);
 
+/// Level name → index, looked up by string_view without a copy.
+struct level_hash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using level_map = std::unordered_map<std::string, uint32_t, level_hash, std::equal_to<>>;
+
 /// Builds the trainer's raw columns one lead at a time.
 class column_builder {
 public:
@@ -159,11 +166,7 @@ public:
 
 private:
   // Finds a level by its string_view without making a std::string of it.
-  struct level_hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using level_codes = std::unordered_map<std::string, uint32_t, level_hash, std::equal_to<>>;
+  using level_codes = level_map;
 
   std::vector<feature_def> defs_;
   std::vector<raw_column> columns_;

@@ -123,6 +123,8 @@ class PredictiveTest(harness.OrgTestCase):
             pred = [f for f in s["factors"] if f["kind"] == "predictive"]
             self.assertEqual(pred[0]["name"], "(intercept)")
             self.assertIn("log1p(attributes.employees)", [f["name"] for f in pred])
+            # a category's factor names its value
+            self.assertIn("source=" + lead["source"], [f["name"] for f in pred])
             self.assertAlmostEqual(sum(f["points"] for f in pred), logit(p),
                                    delta=0.005 * len(pred) + 1e-9)
             # the rule factors still add up to the rule score
