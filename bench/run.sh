@@ -49,6 +49,8 @@ usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     reads|writes|mixed|recovery|score|import|rescore|train|all) WHAT="$1" ;;
+    score-stateless) WHAT=score ;;   # the names for the same scenarios
+    post-event) WHAT=writes ;;
     --quick) QUICK=1 ;;
     --repeat) REPEAT="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
