@@ -136,8 +136,8 @@ caf::result<std::shared_ptr<job>> train_model(self_ptr self, msg::train_model& m
   st.training = d.jobs->create(d.org, "train", {}, 1);
   auto rp = self->make_response_promise<std::shared_ptr<job>>();
   st.train_reply = rp;
-  self->spawn<caf::detached>(run_training, caf::actor_cast<caf::actor>(self), d.rt, d.org,
-                             std::move(m.req), st.training);
+  self->spawn<caf::detached>(run_training, caf::actor_cast<caf::actor>(self), d.rt->tables(),
+                             d.org, std::move(m.req), st.training);
   return rp;
 }
 

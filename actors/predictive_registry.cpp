@@ -126,7 +126,8 @@ std::optional<predictive_part> predictive_registry::predict(const lead& l) const
   out.version = e->version;
   out.arm = arm;
   out.factors.reserve(p.contributions.size() + 1);
-  out.factors.push_back({factor_kind::predictive, intercept_name, hundredths(e->model.intercept())});
+  out.factors.push_back(
+    {factor_kind::predictive, intercept_name, hundredths(e->model.intercept())});
   auto& cols = e->model.columns();
   for (size_t c = 0; c < p.contributions.size() && c < cols.size(); ++c) {
     auto pts = hundredths(p.contributions[c]);

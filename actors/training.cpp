@@ -6,7 +6,6 @@
 #include "actors/lead_table.hpp"
 #include "actors/messages.hpp"
 #include "actors/predictive_registry.hpp"
-#include "actors/router.hpp"
 #include "protocol/features.hpp"
 #include "protocol/json_out.hpp"
 
@@ -20,11 +19,11 @@ constexpr size_t chunk = 512;
 using id_lists = std::vector<std::vector<uint64_t>>; // per shard
 
 template <class F>
-void visit(const router& rt, uint64_t org, const id_lists& ids, F&& f) {
+void visit(const table_list& tables, uint64_t org, const id_lists& ids, F&& f) {
   for (size_t s = 0; s < ids.size(); ++s)
     for (size_t pos = 0; pos < ids[s].size(); pos += chunk) {
       auto n = std::min(chunk, ids[s].size() - pos);
-      rt.tables()[s]->read_each(org, std::span{ids[s].data() + pos, n}, f);
+      tables[s]->read_each(org, std::span{ids[s].data() + pos, n}, f);
     }
 }
 
@@ -72,14 +71,16 @@ std::string summary_of(const train_request& req, const std::vector<feature_def>&
 
 } // namespace
 
-void run_training(caf::blocking_actor* self, caf::actor org_actor, const router* rt,
+void run_training(caf::blocking_actor* self, caf::actor org_actor, table_list tables,
                   uint64_t org, std::shared_ptr<const train_request> req, std::shared_ptr<job> j) {
-  auto fail = [&](std::string why) { self->send(org_actor, msg::trained{nullptr, std::move(why)}); };
+  auto fail = [&](std::string why) {
+    self->send(org_actor, msg::trained{nullptr, std::move(why)});
+  };
   const auto& label = req->label;
   // 1. The labelled leads.
   id_lists ids;
   size_t pos = 0, neg = 0;
-  for (auto& table : rt->tables())
+  for (auto& table : tables)
     ids.push_back(table->ids_of(org, [&](const lead& l) {
       auto y = label_of(label, l);
       if (y)
@@ -94,7 +95,7 @@ void run_training(caf::blocking_actor* self, caf::actor org_actor, const router*
   self->send(org_actor, msg::train_ready{});
   // 2. The features.
   feature_survey survey;
-  visit(*rt, org, ids, [&](const lead& l) {
+  visit(tables, org, ids, [&](const lead& l) {
     if (label_of(label, l))
       survey.add(l);
   });
@@ -106,7 +107,7 @@ void run_training(caf::blocking_actor* self, caf::actor org_actor, const router*
   // 3. The columns, then the fit.
   column_builder columns{defs};
   training_input in;
-  visit(*rt, org, ids, [&](const lead& l) {
+  visit(tables, org, ids, [&](const lead& l) {
     auto y = label_of(label, l);
     if (!y)
       return; // relabelled since the count

@@ -15,14 +15,19 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace hotlead {
 
-class router;
+class lead_table;
 struct job;
 struct train_request;
 
-void run_training(caf::blocking_actor* self, caf::actor org_actor, const router* rt,
+/// The shards' tables are shared, not borrowed from the router: a training
+/// still running at shutdown outlives the node.
+using table_list = std::vector<std::shared_ptr<const lead_table>>;
+
+void run_training(caf::blocking_actor* self, caf::actor org_actor, table_list tables,
                   uint64_t org, std::shared_ptr<const train_request> req, std::shared_ptr<job> j);
 
 } // namespace hotlead
