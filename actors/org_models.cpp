@@ -43,8 +43,7 @@ write_op model_record(uint64_t org, const model_entry& e) {
 }
 
 caf::error busy() {
-  return make_error(errc::conflict, "another change of this org's scoring model is being "
-                                    "stored; retry");
+  return make_error(errc::conflict, "another change of this org's models is being stored; retry");
 }
 
 // An org without a stored model scores with the default; its first model
@@ -199,6 +198,8 @@ caf::result<std::string> activate_predictive(self_ptr self, const msg::activate_
     if (v && !reg.find(d.org, v))
       return make_error(errc::not_found, "no predictive model version " + std::to_string(v) +
                                            "; GET /v1/models lists them");
+  if (self->state.model_write)
+    return busy();
   predictive_setting s{m.version, m.split_version, m.split_percent};
   std::vector<write_op> ops;
   if (s.version)
@@ -206,16 +207,11 @@ caf::result<std::string> activate_predictive(self_ptr self, const msg::activate_
   else
     ops.push_back({write_op::del, keys::active_predictive(d.org), {}});
   auto rp = self->make_response_promise<std::string>();
-  self->state.commits.write(self, *d.jr, std::move(ops),
-                            [=](const std::optional<problem>& err) mutable {
-                              if (err) {
-                                rp.deliver(make_error(*err));
-                                return;
-                              }
-                              auto& d = *self->state.dir;
-                              d.models->predictive.activate(d.org, s);
-                              rp.deliver(to_json(d.models->predictive.active(d.org)));
-                            });
+  write_model_change(self, std::move(ops), rp, [=]() mutable {
+    auto& d = *self->state.dir;
+    d.models->predictive.activate(d.org, s);
+    rp.deliver(to_json(d.models->predictive.active(d.org)));
+  });
   return rp;
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "protocol/json_out.hpp"
+#include "protocol/mix.hpp"
 
 namespace hotlead {
 
@@ -28,13 +29,11 @@ std::optional<uint32_t> parse_u32(std::string_view text) {
 } // namespace
 
 char arm_of(uint64_t lead_id, uint32_t percent) {
-  // splitmix64's finalizer: ids are random already, but this keeps the arm
-  // independent of the id's low bits, which pick the shard.
-  uint64_t z = lead_id + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return z % 100 < percent ? 'B' : 'A';
+  // Mixed, so the arm does not follow the id's low bits (they pick the
+  // shard), and salted, so it does not follow the trainer's held_out() of
+  // the same id either: the held-out leads spread evenly over both arms.
+  constexpr uint64_t arm_salt = 0x6a09e667f3bcc908ULL;
+  return splitmix64(lead_id ^ arm_salt) % 100 < percent ? 'B' : 'A';
 }
 
 std::string predictive_record(const predictive_entry& e) {
@@ -102,6 +101,8 @@ std::optional<predictive_setting> parse_setting_record(std::string_view text) {
 }
 
 std::optional<predictive_part> predictive_registry::predict(const lead& l) const {
+  if (active_orgs_.load(std::memory_order_acquire) == 0)
+    return std::nullopt; // the common case: no shared lock taken on every score
   const predictive_entry* e = nullptr;
   char arm = 0;
   {
@@ -112,7 +113,7 @@ std::optional<predictive_part> predictive_registry::predict(const lead& l) const
     auto& o = i->second;
     e = o.a;
     if (o.b) {
-      arm = arm_of(l.id, o.active.split_percent);
+      arm = l.id ? arm_of(l.id, o.active.split_percent) : 'A';
       if (arm == 'B')
         e = o.b;
     }
@@ -223,7 +224,10 @@ void predictive_registry::activate(uint64_t org, predictive_setting s) {
   auto at = [&o](uint32_t v) -> const predictive_entry* {
     return v >= 1 && v <= o.versions.size() ? o.versions[v - 1].get() : nullptr;
   };
+  bool was_active = o.a != nullptr;
   o.a = at(s.version);
+  if (was_active != (o.a != nullptr))
+    active_orgs_.fetch_add(o.a ? 1 : size_t(-1), std::memory_order_release);
   o.b = o.a ? at(s.split_version) : nullptr;
   o.active = o.a ? s : predictive_setting{};
   if (!o.b) {

@@ -8,6 +8,7 @@
 // Writers: node start-up (recovery) and the org's actor (train, activate).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -73,7 +74,8 @@ std::optional<predictive_setting> parse_setting_record(std::string_view text);
 class predictive_registry {
 public:
   /// The lead's probability under its org's active setting, or nullopt
-  /// when none is active.
+  /// when none is active. A lead without an id (a POST /v1/score payload)
+  /// takes arm A under a split. Lock-free while no org has a model active.
   std::optional<predictive_part> predict(const lead& l) const;
 
   const predictive_entry* find(uint64_t org, uint32_t version) const;
@@ -103,6 +105,7 @@ private:
 
   mutable std::shared_mutex mtx_;
   std::unordered_map<uint64_t, org_models> orgs_;
+  std::atomic<size_t> active_orgs_{0}; // orgs with a model active
 };
 
 } // namespace hotlead

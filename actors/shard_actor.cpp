@@ -210,8 +210,7 @@ std::string event_answer(const model_registry& reg, const lead& l, const event_i
   out += ",\"last_activity_at\":\"";
   append_time(out, l.last_activity_at);
   out += "\",\"score\":";
-  auto p = reg.predictive.predict(l);
-  write_score(out, s, l.model_version, now, p ? &*p : nullptr);
+  write_score(out, s, l.model_version, now, reg.predictive.predict(l));
   out += '}';
   return out;
 }
@@ -271,8 +270,8 @@ msg::list_page list(self_ptr self, const list_query& q) {
   for (auto& [k, l] : heap) {
     auto& e = self->state.cfg->models->of(l->org, l->model_version);
     std::string body;
-    auto p = self->state.cfg->models->predictive.predict(*l);
-    write_scored_lead(body, *l, e.model, e.version, now, p ? &*p : nullptr);
+    write_scored_lead(body, *l, e.model, e.version, now,
+                      self->state.cfg->models->predictive.predict(*l));
     page.items.emplace_back(std::move(k), std::move(body));
   }
   return page;

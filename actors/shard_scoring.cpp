@@ -69,8 +69,7 @@ std::string lead_answer(const model_registry& reg, const lead& l, const score& s
   write_lead(out, l);
   out.pop_back();
   out += ",\"score\":";
-  auto p = reg.predictive.predict(l);
-  write_score(out, s, version, now, p ? &*p : nullptr);
+  write_score(out, s, version, now, reg.predictive.predict(l));
   out += '}';
   return out;
 }

@@ -18,14 +18,11 @@
 #include <variant>
 #include <vector>
 
+#include "protocol/mix.hpp"
+
 namespace hotlead::bench {
 
-inline uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+using hotlead::splitmix64;
 
 /// A small, fast PRNG (xorshift64*), seeded through splitmix64.
 struct rng {

@@ -27,6 +27,7 @@ namespace hotlead {
 
 class bridge;
 struct lead;
+struct job;
 class job_table;
 class model_registry;
 class router;
@@ -140,8 +141,8 @@ void handle_list_jobs(const ctx_ptr& ctx);
 void handle_train_model(const ctx_ptr& ctx);
 void handle_list_models(const ctx_ptr& ctx);
 void handle_get_model(const ctx_ptr& ctx, std::string_view version);
-/// `version` empty: POST /v1/models:deactivate.
 void handle_activate_predictive(const ctx_ptr& ctx, std::string_view version);
+void handle_deactivate_predictive(const ctx_ptr& ctx);
 // gateway/bulk_routes.cpp
 std::shared_ptr<body_stream> handle_import_header(const ctx_ptr& ctx);
 void handle_import(const ctx_ptr& ctx);
@@ -150,5 +151,10 @@ void handle_export(const ctx_ptr& ctx);
 std::string scored_lead_json(const lead& l, const model_registry& models);
 /// Whether the caller's role may do `p`; answers 403 when not.
 bool permitted(const ctx_ptr& ctx, permission p);
+/// A model version (1, 2, ...) from a path segment, or 0 after answering
+/// 400 invalid_id (gateway/score_routes.cpp, as the next one).
+uint32_t model_version_of(const ctx_ptr& ctx, std::string_view text);
+/// 202 with the job and a Location header to follow it.
+void reply_accepted(const ctx_ptr& ctx, const job& j);
 
 } // namespace hotlead

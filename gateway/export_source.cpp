@@ -149,8 +149,7 @@ bool export_source::next(std::string& out) {
       write_csv_row(out, *l, now);
     } else {
       auto& e = models_.of(l->org, l->model_version);
-      auto p = models_.predictive.predict(*l);
-      write_scored_lead(out, *l, e.model, e.version, now, p ? &*p : nullptr);
+      write_scored_lead(out, *l, e.model, e.version, now, models_.predictive.predict(*l));
       out += '\n';
     }
   });

@@ -23,8 +23,7 @@ namespace hotlead {
 std::string scored_lead_json(const lead& l, const model_registry& models) {
   auto& e = models.of(l.org, l.model_version);
   std::string out;
-  auto p = models.predictive.predict(l);
-  write_scored_lead(out, l, e.model, e.version, now_ms(), p ? &*p : nullptr);
+  write_scored_lead(out, l, e.model, e.version, now_ms(), models.predictive.predict(l));
   return out;
 }
 

@@ -4,8 +4,6 @@
 // immutable once stored); changes go to the org actor, which journals them.
 #include <caf/all.hpp>
 
-#include <charconv>
-
 #include "actors/jobs.hpp"
 #include "actors/messages.hpp"
 #include "actors/model_registry.hpp"
@@ -16,22 +14,6 @@
 #include "protocol/json_in.hpp"
 
 namespace hotlead {
-
-namespace {
-
-// The version in a path segment, or 0 after answering 400.
-uint32_t version_of(const ctx_ptr& ctx, std::string_view text) {
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || p != text.data() + text.size() || v == 0) {
-    ctx->fail(errc::invalid_id, "'" + std::string{text.substr(0, 32)} +
-                                  "' is not a predictive model version; versions are 1, 2, ...");
-    return 0;
-  }
-  return v;
-}
-
-} // namespace
 
 void handle_train_model(const ctx_ptr& ctx) {
   if (!permitted(ctx, permission::manage_keys)) // admins change how the org scores
@@ -44,11 +26,7 @@ void handle_train_model(const ctx_ptr& ctx) {
     [ctx](caf::expected<std::shared_ptr<job>> r) {
       if (!r)
         return ctx->fail(r.error());
-      http_reply rep;
-      rep.status = 202;
-      rep.body = (*r)->json();
-      rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex((*r)->id));
-      ctx->reply(std::move(rep));
+      reply_accepted(ctx, **r);
     },
     msg::train_model{ctx->who.org, std::move(req)});
 }
@@ -72,7 +50,7 @@ void handle_list_models(const ctx_ptr& ctx) {
 void handle_get_model(const ctx_ptr& ctx, std::string_view version) {
   if (!permitted(ctx, permission::read_leads))
     return;
-  auto v = version_of(ctx, version);
+  auto v = model_version_of(ctx, version);
   if (!v)
     return;
   auto& reg = ctx->env.models->predictive;
@@ -83,21 +61,9 @@ void handle_get_model(const ctx_ptr& ctx, std::string_view version) {
   ctx->reply_json(200, reg.entry_json(ctx->who.org, *e, true));
 }
 
-void handle_activate_predictive(const ctx_ptr& ctx, std::string_view version) {
-  if (!permitted(ctx, permission::manage_keys))
-    return;
-  msg::activate_predictive m{ctx->who.org, 0, 0, 0};
-  if (!version.empty()) { // else POST /v1/models:deactivate
-    m.version = version_of(ctx, version);
-    if (!m.version)
-      return;
-    if (auto p = parse_model_activation(ctx->req.body, m.split_version, m.split_percent))
-      return ctx->fail(*p);
-    if (m.split_version == m.version)
-      return ctx->fail(errc::invalid_field, "field 'split.version' must differ from the "
-                                            "activated version (" +
-                                              std::to_string(m.version) + ")");
-  }
+namespace {
+
+void set_active(const ctx_ptr& ctx, const msg::activate_predictive& m) {
   ctx->br.request<std::string>(
     ctx->who.org_actor,
     [ctx](caf::expected<std::string> r) {
@@ -106,6 +72,28 @@ void handle_activate_predictive(const ctx_ptr& ctx, std::string_view version) {
       ctx->reply_json(200, "{\"active\":" + *r + "}");
     },
     m);
+}
+
+} // namespace
+
+void handle_activate_predictive(const ctx_ptr& ctx, std::string_view version) {
+  if (!permitted(ctx, permission::manage_keys))
+    return;
+  msg::activate_predictive m{ctx->who.org, model_version_of(ctx, version), 0, 0};
+  if (!m.version)
+    return;
+  if (auto p = parse_model_activation(ctx->req.body, m.split_version, m.split_percent))
+    return ctx->fail(*p);
+  if (m.split_version == m.version)
+    return ctx->fail(errc::invalid_field, "field 'split.version' must differ from the "
+                                          "activated version (" +
+                                            std::to_string(m.version) + ")");
+  set_active(ctx, m);
+}
+
+void handle_deactivate_predictive(const ctx_ptr& ctx) {
+  if (permitted(ctx, permission::manage_keys))
+    set_active(ctx, {ctx->who.org, 0, 0, 0});
 }
 
 } // namespace hotlead

@@ -317,7 +317,7 @@ void dispatch(const ctx_ptr& ctx) {
         handle_train_model(ctx);
     } else if (sg.n == 2 && sg.s[1] == "models:deactivate") {
       if (only("POST", route_id::deactivate_predictive) && authenticate(ctx))
-        handle_activate_predictive(ctx, {});
+        handle_deactivate_predictive(ctx);
     } else if (sg.n == 2 && sg.s[1] == "models") {
       if (only("GET", route_id::list_models) && authenticate(ctx))
         handle_list_models(ctx);

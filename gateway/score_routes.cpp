@@ -30,8 +30,8 @@ std::string score_json(const lead& l, const model_registry& models) {
   auto now = now_ms();
   std::string out;
   out.reserve(400);
-  auto p = models.predictive.predict(l);
-  write_score(out, score_of(e.model, l, l.engagement, now), e.version, now, p ? &*p : nullptr);
+  write_score(out, score_of(e.model, l, l.engagement, now), e.version, now,
+              models.predictive.predict(l));
   return out;
 }
 
@@ -149,21 +149,15 @@ void handle_put_scoring_model(const ctx_ptr& ctx) {
 void handle_activate_model(const ctx_ptr& ctx, std::string_view version) {
   if (!permitted(ctx, permission::manage_keys))
     return;
-  uint32_t v = 0;
-  auto [p, ec] = std::from_chars(version.data(), version.data() + version.size(), v);
-  if (ec != std::errc{} || p != version.data() + version.size() || v == 0)
-    return ctx->fail(errc::invalid_id, "'" + std::string{version.substr(0, 32)} +
-                                         "' is not a model version; versions are 1, 2, ...");
+  auto v = model_version_of(ctx, version);
+  if (!v)
+    return;
   ctx->br.request<std::shared_ptr<job>>(
     ctx->who.org_actor,
     [ctx](caf::expected<std::shared_ptr<job>> r) {
       if (!r)
         return ctx->fail(r.error());
-      http_reply rep;
-      rep.status = 202;
-      rep.body = (*r)->json();
-      rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex((*r)->id));
-      ctx->reply(std::move(rep));
+      reply_accepted(ctx, **r);
     },
     msg::activate_model{ctx->who.org, v});
 }
@@ -257,6 +251,25 @@ void handle_get_job(const ctx_ptr& ctx, std::string_view id_text) {
   ctx->reply_json(200, j->json());
 }
 
+uint32_t model_version_of(const ctx_ptr& ctx, std::string_view text) {
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || p != text.data() + text.size() || v == 0) {
+    ctx->fail(errc::invalid_id, "'" + std::string{text.substr(0, 32)} +
+                                  "' is not a model version; versions are 1, 2, ...");
+    return 0;
+  }
+  return v;
+}
+
+void reply_accepted(const ctx_ptr& ctx, const job& j) {
+  http_reply rep;
+  rep.status = 202;
+  rep.body = j.json();
+  rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex(j.id));
+  ctx->reply(std::move(rep));
+}
+
 void handle_list_jobs(const ctx_ptr& ctx) {
   if (!permitted(ctx, permission::read_leads))
     return;
@@ -295,8 +308,8 @@ void handle_score_stateless(const ctx_ptr& ctx) {
   std::string body;
   body.reserve(400);
   // A payload has no id: under an A/B split it takes arm A's model.
-  auto p = ctx->env.models->predictive.predict(l);
-  write_score(body, score_of(e.model, l, l.engagement, now), e.version, now, p ? &*p : nullptr);
+  write_score(body, score_of(e.model, l, l.engagement, now), e.version, now,
+              ctx->env.models->predictive.predict(l));
   ctx->reply_json(200, std::move(body));
 }
 

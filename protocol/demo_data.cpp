@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "protocol/demo_tables.hpp"
+#include "protocol/mix.hpp"
 
 namespace hotlead {
 
@@ -21,13 +22,8 @@ constexpr millis day = 86'400'000;
 
 // -- randomness ----------------------------------------------------------------
 
-constexpr uint64_t golden = 0x9e3779b97f4a7c15ULL;
-
-uint64_t mix(uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+constexpr uint64_t golden = golden_gamma;
+constexpr auto mix = mix64;
 
 /// splitmix64, one stream per (seed, salt, index).
 struct rng {

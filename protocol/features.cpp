@@ -1,8 +1,7 @@
 // Features and labels read from a lead, the automatic feature choice, the
 // trainer's columns and the stored report (features.hpp). The training
 // request's parser is in features_request.cpp. Pure functions on plain
-// data: feature_values writes only to the caller's buffers, predict_lead
-// uses a per-thread scratch.
+// data: feature_values writes only to the caller's buffers.
 #include "protocol/features.hpp"
 
 #include <algorithm>
@@ -238,14 +237,6 @@ void feature_values(std::span<const feature_def> defs, const lead& l,
   }
   for (size_t i = 0; i < defs.size(); ++i)
     out[i] = value_of(defs[i], l, scratch.texts[i]);
-}
-
-prediction predict_lead(const logistic_model& m, std::span<const feature_def> defs,
-                        const lead& l) {
-  thread_local feature_scratch scratch;
-  thread_local std::vector<feature_value> values;
-  feature_values(defs, l, values, scratch);
-  return predict(m, values);
 }
 
 // -- labels --------------------------------------------------------------------------

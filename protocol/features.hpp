@@ -66,9 +66,6 @@ struct feature_scratch {
 void feature_values(std::span<const feature_def> defs, const lead& l,
                     std::vector<feature_value>& out, feature_scratch& scratch);
 
-/// The conversion probability of a lead under a model whose columns are
-/// `defs` (one per model column, in order).
-prediction predict_lead(const logistic_model& m, std::span<const feature_def> defs, const lead& l);
 
 // -- labels --------------------------------------------------------------------------
 

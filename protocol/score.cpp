@@ -275,7 +275,7 @@ std::string_view kind_name(factor_kind k) {
 } // namespace
 
 void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
-                 const predictive_part* predictive) {
+                 const std::optional<predictive_part>& predictive) {
   out += "{\"total\":";
   out += format_points(s.total);
   write_parts(out, s);
@@ -329,7 +329,8 @@ void score_event(const scoring_model& m, lead& l, const event_input& ev,
 }
 
 void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
-                       uint32_t version, millis now, const predictive_part* predictive) {
+                       uint32_t version, millis now,
+                       const std::optional<predictive_part>& predictive) {
   write_lead(out, l);
   out.pop_back(); // the lead's closing brace
   out += ",\"score\":";

@@ -85,7 +85,7 @@ struct predictive_part {
 /// points}] (the rule factors, then the predictive ones), points with at
 /// most two decimals.
 void write_score(std::string& out, const score& s, uint64_t model_version, millis computed_at,
-                 const predictive_part* predictive = nullptr);
+                 const std::optional<predictive_part>& predictive = std::nullopt);
 
 /// Records one event in the lead's engagement state under model `m` (the
 /// event's properties are read for rules with a filter).
@@ -95,7 +95,8 @@ void score_event(const scoring_model& m, lead& l, const event_input& ev,
 /// The lead object (json_out's write_lead) with its score at `now` as the
 /// member "score".
 void write_scored_lead(std::string& out, const lead& l, const scoring_model& m,
-                       uint32_t version, millis now, const predictive_part* predictive);
+                       uint32_t version, millis now,
+                       const std::optional<predictive_part>& predictive);
 
 /// Why a score changed, for its history.
 enum class score_cause : uint8_t { event, field_change, model_change, decay, created };

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "protocol/logistic_fit.hpp"
+#include "protocol/mix.hpp"
 
 namespace hotlead {
 
@@ -348,11 +349,7 @@ train_result train_logistic(const training_input& in, const train_options& o) {
 // -- split and metrics ------------------------------------------------------------
 
 bool held_out(uint64_t key, double fraction) {
-  uint64_t x = key + 0x9e3779b97f4a7c15ULL;  // splitmix64's finaliser
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return double(x >> 11) * 0x1p-53 < fraction;
+  return double(splitmix64(key) >> 11) * 0x1p-53 < fraction;
 }
 
 double auc(std::span<const double> scores, std::span<const uint8_t> labels) {

@@ -109,3 +109,56 @@ TEST_CASE("predictive: the active setting gives each lead its probability and fa
   reg.activate(7, {9, 0, 0}); // unknown: nothing active
   CHECK(reg.active(7) == predictive_setting{});
 }
+
+TEST_CASE("predictive: the probability and factors are predict() over the lead's feature values") {
+  model_column source;
+  source.name = "source";
+  source.categorical = true;
+  source.levels = {"web", "ads"};
+  source.level_weights = {0.75, -0.5};
+  source.other_weight = 0.125;
+  model_column demos;
+  demos.name = "events.demo";
+  demos.mean = 0.5;
+  demos.stddev = 0.5;
+  demos.weight = 1.25;
+  predictive_entry e;
+  e.version = 1;
+  e.model = logistic_model{-1.5, {source, demos}};
+  std::string error;
+  auto feats = model_features(e.model, &error);
+  REQUIRE_MESSAGE(feats, error);
+  e.features = *feats;
+  auto model = e.model;
+  predictive_registry reg;
+  reg.add(7, std::move(e));
+  reg.activate(7, {1, 0, 0});
+  for (auto [src, want_name] : {std::pair{"web", "source=web"}, {"ads", "source=ads"},
+                                {"mail", "source=(other)"}}) {
+    auto l = demo_lead(99, 3);
+    l.source = intern(src);
+    std::vector<feature_value> values;
+    feature_scratch scratch;
+    feature_values(*feats, l, values, scratch);
+    auto want = predict(model, values);
+    auto got = reg.predict(l);
+    REQUIRE(got);
+    CHECK(got->probability == want.probability);
+    REQUIRE(got->factors.size() == 3);
+    CHECK(got->factors[1].name == want_name);
+    CHECK(got->factors[1].points == std::llround(100 * want.contributions[0]));
+    CHECK(got->factors[2].name == "events.demo");
+    CHECK(got->factors[2].points == std::llround(100 * want.contributions[1]));
+  }
+}
+
+TEST_CASE("predictive: a payload without an id takes arm A under a split") {
+  predictive_registry reg;
+  reg.add(7, entry(1, 1.0));
+  reg.add(7, entry(2, -1.0));
+  reg.activate(7, {1, 2, 99});
+  auto p = reg.predict(demo_lead(0, 1));
+  REQUIRE(p);
+  CHECK(p->arm == 'A');
+  CHECK(p->version == 1);
+}

@@ -1,6 +1,6 @@
 // From leads to a trained model and back: the automatic feature choice
 // (the 1% threshold, the 90% numeric rule, the label left out, the order),
-// the trainer's columns, a model learned from synthetic leads, predict_lead,
+// the trainer's columns, a model learned from synthetic leads,
 // a stored model's features and the report's JSON.
 #include <doctest/doctest.h>
 
@@ -14,26 +14,13 @@
 #include "protocol/features.hpp"
 #include "protocol/intern.hpp"
 
+#include "tests/support/test_rng.hpp"
+
 using namespace hotlead;
 
 namespace {
 
-// A fixed-seed generator that gives the same numbers with every standard
-// library (as in trainer.test.cpp).
-struct test_rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t x = (state += 0x9e3779b97f4a7c15ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
-  double uniform() { return double(next() >> 11) * 0x1p-53; }
-  double normal() {
-    double u = uniform() + 0x1p-54, v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-};
+using testing::test_rng;
 
 feature_def def(std::string_view name, bool categorical = false) {
   std::string error;
@@ -275,21 +262,6 @@ TEST_CASE("features: leads whose attribute separates the classes train to AUC ab
   REQUIRE_FALSE(t.result.report.top_weights.empty());
   CHECK(t.result.report.top_weights[0].feature == "attributes.employees");
   CHECK(t.result.report.top_weights[0].weight > 0);
-}
-
-TEST_CASE("features: predict_lead equals predict over the lead's feature values") {
-  const auto& t = synthetic_model();
-  REQUIRE(t.result.model.has_value());
-  feature_scratch scratch;
-  std::vector<feature_value> values;
-  for (size_t i = 0; i < 50; ++i) {
-    const auto& l = synthetic_leads()[i];
-    feature_values(t.defs, l, values, scratch);
-    auto want = predict(*t.result.model, values);
-    auto got = predict_lead(*t.result.model, t.defs, l);
-    CHECK(got.probability == want.probability);
-    CHECK(got.contributions == want.contributions);
-  }
 }
 
 // -- the stored model ------------------------------------------------------------------

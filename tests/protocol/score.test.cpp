@@ -227,7 +227,7 @@ TEST_CASE("the score object's JSON") {
   out.clear();
   predictive_part p{0.25, 4, 'B', {{factor_kind::predictive, "(intercept)", -110},
                                    {factor_kind::predictive, "source", 12}}};
-  write_score(out, s, 3, t0, &p);
+  write_score(out, s, 3, t0, p);
   CHECK(out.find(R"("probability":0.25,"predictive_model":{"version":4,"arm":"B"},)") !=
         std::string::npos);
   CHECK(out.ends_with(R"({"kind":"bound","name":"max","points":-14.75},)"

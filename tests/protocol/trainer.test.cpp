@@ -6,26 +6,13 @@
 
 #include "protocol/trainer.hpp"
 
+#include "tests/support/test_rng.hpp"
+
 using namespace hotlead;
 
 namespace {
 
-// A fixed-seed generator that gives the same numbers with every standard
-// library (std::normal_distribution does not).
-struct test_rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t x = (state += 0x9e3779b97f4a7c15ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
-  double uniform() { return double(next() >> 11) * 0x1p-53; }
-  double normal() {
-    double u = uniform() + 0x1p-54, v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(6.283185307179586 * v);
-  }
-};
+using testing::test_rng;
 
 raw_column numeric(std::string name) {
   raw_column c;
