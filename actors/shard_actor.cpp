@@ -109,7 +109,20 @@ void put_record(lead& l, bool marked, std::vector<write_op>& ops) {
   ops.push_back(put_lead(l));
   if (marked)
     ops.push_back({write_op::del, keys::tail(l.id), {}});
+  if (l.score_apart) // the record carries the score state again
+    ops.push_back({write_op::del, keys::score_state(l.id), {}});
   l.unsaved_events = 0;
+  l.score_apart = false;
+}
+
+void put_score_state(lead& l, std::vector<write_op>& ops) {
+  if (l.unsaved_events > 0) // the record is behind the lead's events: store it whole
+    return put_record(l, true, ops);
+  write_op op{write_op::put, keys::score_state(l.id), {}};
+  op.value.reserve(16 + 12 * l.engagement.size());
+  encode_score_state(op.value, l);
+  ops.push_back(std::move(op));
+  l.score_apart = true;
 }
 
 uint64_t tail_limit(self_ptr self) {
@@ -328,6 +341,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                 {write_op::del_range, keys::event(m.id, 0),
                                  keys::events_end(m.id)},
                                 {write_op::del, keys::tail(m.id), {}},
+                                {write_op::del, keys::score_state(m.id), {}},
                                 {write_op::del_range, keys::history(m.id, 0),
                                  keys::history_end(m.id)}};
       {

@@ -108,6 +108,10 @@ void journal_append(self_ptr self, std::vector<write_op> ops, pending_write pw);
 /// marker (`marked`: stored by an earlier write).
 void put_record(lead& l, bool marked, std::vector<write_op>& ops);
 
+/// The lead's score state alone (an 'R' record: a re-score), or the whole
+/// record when the stored one is behind the lead's events.
+void put_score_state(lead& l, std::vector<write_op>& ops);
+
 /// "no lead with id ..." (not_found).
 caf::error no_lead(uint64_t id);
 

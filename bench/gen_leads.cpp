@@ -53,6 +53,9 @@ constexpr const char* usage = R"(usage: hotlead-gen --data DIR --count N --org O
   --batch B         leads per journal append (default 500)
   --redis FILE      also write the leads as Redis HSET commands (RESP) to FILE, - = stdout
   --redis-only      only write the Redis commands (no --data, --org needed)
+  --settle          compact the database at the end, as a server that has run a
+                    while would have it (a job measured right after start then
+                    does not share the disk with the compaction of the bulk load)
 )";
 
 lead to_lead(const bench::sample_lead& s, uint64_t org) {
@@ -124,7 +127,7 @@ void redis_hset(std::string& out, const bench::sample_lead& s, const lead& l) {
 int main(int argc, char** argv) {
   std::string data, org_hex, redis_path;
   uint64_t count = 0, events = 20, seed = 1, batch = 500;
-  bool redis_only = false;
+  bool redis_only = false, settle = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -133,6 +136,10 @@ int main(int argc, char** argv) {
     }
     if (a == "--redis-only") {
       redis_only = true;
+      continue;
+    }
+    if (a == "--settle") {
+      settle = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -309,6 +316,10 @@ int main(int argc, char** argv) {
     }
     jr->stop();
     auto t1 = std::chrono::steady_clock::now();
+    if (settle) {
+      std::fprintf(stderr, "  compacting...\n");
+      db->compact();
+    }
     db->close();
     if (failure) {
       std::fprintf(stderr, "hotlead-gen: write failed: %s\n", failure->detail.c_str());

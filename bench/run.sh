@@ -765,7 +765,7 @@ scenario_jobs() {
   local dir="$o/data"
   hl_bootstrap "$dir"
   log "$what: hotlead-gen --count $LEADS --events 20"
-  "$GEN" --data "$dir" --count "$LEADS" --org "$(cat "$dir.org")" --events 20 --seed 7 2>&1 |
+  "$GEN" --data "$dir" --count "$LEADS" --org "$(cat "$dir.org")" --events 20 --seed 7 --settle 2>&1 |
     tail -1 >&2
   local ph; ph=$(free_port)
   hl_start "$dir" "$ph"

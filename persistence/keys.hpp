@@ -4,6 +4,10 @@
 //   'O' org id          → org record          (protocol/codec)
 //   'K' key hash (hex)  → API key record      (protocol/codec)
 //   'L' lead id         → lead record         (protocol/codec)
+//   'R' lead id         → the lead's score state, newer than its 'L' record
+//                          (protocol/codec encode_score_state): a re-score
+//                          writes it instead of the whole record; the next
+//                          write of the record deletes it
 //   'E' lead id, seq    → one raw event, JSON (bounded per lead)
 //   'D' lead id         → "" : the lead record is behind its events; start-up
 //                          replays the events from the record's event_seq on
@@ -15,7 +19,8 @@
 //                          record (actors/predictive_registry.hpp)
 //   'Q' org id          → the org's active predictive setting ("3", "3 4 20")
 //   'H' lead id, seq    → score history entry: be64 total (hundredths, as
-//                          two's complement), then its JSON (bounded per lead)
+//                          two's complement), then the entry (protocol/codec
+//                          encode_history; JSON before; bounded per lead)
 // Header-only, no RocksDB: actors build keys for journal writes with it.
 #pragma once
 
@@ -66,6 +71,10 @@ inline std::string lead(uint64_t id) {
   return tagged('L', id);
 }
 
+inline std::string score_state(uint64_t id) {
+  return tagged('R', id);
+}
+
 inline std::string event(uint64_t lead_id, uint64_t seq) {
   return tagged('E', lead_id, seq);
 }
@@ -104,7 +113,7 @@ inline std::string history_end(uint64_t lead_id) {
   return history(lead_id, UINT64_MAX) + '\xff';
 }
 
-/// The lead id of an 'L', 'E', 'D' or 'H' key (the org id of 'S' and 'A').
+/// The lead id of an 'L', 'R', 'E', 'D' or 'H' key (the org id of 'S' and 'A').
 inline uint64_t lead_of(std::string_view key) {
   return get_be64(key.substr(1));
 }

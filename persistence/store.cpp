@@ -90,6 +90,12 @@ std::optional<uint64_t> store::free_bytes() const {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
+void store::compact() {
+  rocksdb::CompactRangeOptions co;
+  db_->CompactRange(co, nullptr, nullptr);
+  db_->CompactRange(co, history_, nullptr, nullptr);
+}
+
 store::~store() {
   close();
 }
@@ -136,35 +142,54 @@ std::optional<problem> store::scan_leads(size_t threads,
   std::vector<std::optional<problem>> errors(threads);
   std::vector<uint64_t> counts(threads, 0);
   auto scan = [&](size_t t) {
-    // Thread t scans lead ids whose first byte lies in [lo, hi).
+    // Thread t scans lead ids whose first byte lies in [lo, hi), and beside
+    // them the 'R' records of the same ids (a merge: both are in id order).
     unsigned lo = static_cast<unsigned>(256 * t / threads);
     unsigned hi = static_cast<unsigned>(256 * (t + 1) / threads);
-    std::string begin{"L"}, end{"L"};
-    begin += static_cast<char>(lo);
-    if (hi < 256)
-      end += static_cast<char>(hi);
-    else
-      end = "M";
+    auto bound = [&](char tag, unsigned b) {
+      std::string k(1, tag);
+      if (b < 256)
+        k += static_cast<char>(b);
+      else
+        ++k[0]; // the first key after every key of this tag
+      return k;
+    };
+    std::string begin = bound('L', lo), end = bound('L', hi);
+    std::string r_begin = bound('R', lo), r_end = bound('R', hi);
     rocksdb::ReadOptions ro;
     ro.readahead_size = 2 << 20;
     ro.fill_cache = false;
-    rocksdb::Slice upper{end};
+    rocksdb::Slice upper{end}, r_upper{r_end};
     ro.iterate_upper_bound = &upper;
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro)};
+    auto r_ro = ro;
+    r_ro.iterate_upper_bound = &r_upper;
+    std::unique_ptr<rocksdb::Iterator> rit{db_->NewIterator(r_ro)};
+    rit->Seek(r_begin);
+    auto corrupt = [&](const rocksdb::Slice& key) {
+      errors[t] = problem{errc::storage_error, "corrupt lead record " + key.ToString(true) +
+                                                 "; restore from a snapshot (hotlead restore)"};
+    };
     for (it->Seek(begin); it->Valid(); it->Next()) {
       lead l;
       auto v = it->value();
-      if (!decode(std::string_view{v.data(), v.size()}, l)) {
-        errors[t] = problem{errc::storage_error,
-                            "corrupt lead record " + it->key().ToString(true) +
-                              "; restore from a snapshot (hotlead restore)"};
-        return;
+      if (!decode(std::string_view{v.data(), v.size()}, l))
+        return corrupt(it->key());
+      while (rit->Valid() && keys::lead_of({rit->key().data(), rit->key().size()}) < l.id)
+        rit->Next(); // a score record without its lead: a delete of both is pending
+      if (rit->Valid() && keys::lead_of({rit->key().data(), rit->key().size()}) == l.id) {
+        auto sv = rit->value();
+        if (!decode_score_state({sv.data(), sv.size()}, l))
+          return corrupt(rit->key());
+        l.score_apart = true;
       }
       fn(t, std::move(l));
       ++counts[t];
     }
     if (!it->status().ok())
       errors[t] = to_error(it->status(), "recovery scan");
+    else if (!rit->status().ok())
+      errors[t] = to_error(rit->status(), "recovery scan of score records");
   };
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t)
@@ -218,6 +243,11 @@ std::optional<lead> store::get_lead(uint64_t id, const event_apply& apply) {
   lead l;
   if (!st.ok() || !decode(value, l))
     return std::nullopt;
+  if (db_->Get(rocksdb::ReadOptions{}, keys::score_state(id), &value).ok()) {
+    if (!decode_score_state(value, l)) // the record's own score state stands
+      component_log("store")->error("corrupt score record of lead {}", id_to_hex(id));
+    l.score_apart = true; // the next write of the record deletes it
+  }
   if (auto p = replay_tail(l, apply)) // finds nothing when the record is current
     component_log("store")->error("{}", p->detail);
   return l;
@@ -323,8 +353,13 @@ std::vector<std::string> store::read_history(uint64_t lead_id, size_t limit) {
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, history_)};
   for (it->SeekForPrev(end); it->Valid() && out.size() < limit; it->Prev()) {
     auto v = it->value();
-    if (v.size() > 8)
-      out.emplace_back(v.data() + 8, v.size() - 8);
+    std::string json;
+    if (v.size() > 8 && history_json({v.data() + 8, v.size() - 8}, json))
+      out.push_back(std::move(json));
+    else
+      component_log("store")->error("corrupt score history entry {} of lead {} (skipped)",
+                                    keys::event_seq_of({it->key().data(), it->key().size()}),
+                                    id_to_hex(lead_id));
   }
   return out;
 }

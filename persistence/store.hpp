@@ -100,6 +100,10 @@ public:
   /// must not exist yet.
   std::optional<problem> checkpoint(const std::string& dir);
 
+  /// Flushes and compacts every key of both families (bench/gen_leads
+  /// --settle: a bulk-loaded database as a server that ran a while has it).
+  void compact();
+
   /// Flushes memtables and syncs the WAL (unless writes have failed: RocksDB
   /// refuses, and Debian's build asserts), then closes. Called once at shutdown.
   void close(bool sync_wal = true);

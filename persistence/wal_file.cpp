@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -69,6 +70,7 @@ const char* zero_chunk() {
 class zeroed_wal final : public rocksdb::FSWritableFile {
 public:
   static constexpr uint64_t ahead = 2 * wal_zero_chunk;
+  static constexpr uint64_t max_fill = 64; // chunks per fdatasync of the helper
 
   zeroed_wal(std::string name, int fd, int direct_fd)
     : name_(std::move(name)), fd_(fd), direct_fd_(direct_fd) {
@@ -145,7 +147,9 @@ public:
   }
 
 private:
-  /// The helper: zero-fills whole chunks from zeroed_ up to want_.
+  /// The helper: zero-fills whole chunks from zeroed_ up to want_, all the
+  /// chunks wanted (up to max_fill) with one fdatasync: a big append (a
+  /// re-score's batch of tens of MB) waits for one sync, not one per MiB.
   void zero_fill() {
     std::unique_lock lock{mtx_};
     for (;;) {
@@ -153,20 +157,23 @@ private:
       if (stop_)
         return;
       uint64_t at = zeroed_;
+      uint64_t chunks = std::min<uint64_t>((want_ - at + wal_zero_chunk - 1) / wal_zero_chunk,
+                                           max_fill);
       lock.unlock();
-      int err = direct_fd_ >= 0 ? write_at(direct_fd_, zero_chunk(), wal_zero_chunk, at)
-                                : write_at(fd_, zero_chunk(), wal_zero_chunk, at);
-      if (!err && ::fdatasync(direct_fd_ >= 0 ? direct_fd_ : fd_) != 0)
+      int fd = direct_fd_ >= 0 ? direct_fd_ : fd_, err = 0;
+      for (uint64_t c = 0; c < chunks && !err; ++c)
+        err = write_at(fd, zero_chunk(), wal_zero_chunk, at + c * wal_zero_chunk);
+      if (!err && ::fdatasync(fd) != 0)
         err = errno;
       if (!err && direct_fd_ >= 0)
-        ::readahead(fd_, static_cast<off64_t>(at), wal_zero_chunk);
+        ::readahead(fd_, static_cast<off64_t>(at), chunks * wal_zero_chunk);
       lock.lock();
       if (err) {
         helper_failed_ = true; // the writer goes on with plain appends
         cv_.notify_all();
         return;
       }
-      zeroed_ = at + wal_zero_chunk;
+      zeroed_ = at + chunks * wal_zero_chunk;
       cv_.notify_all();
     }
   }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "protocol/score.hpp"
+
 namespace hotlead {
 
 namespace {
@@ -9,6 +11,8 @@ namespace {
 constexpr uint8_t lead_version = 2; // 1: a ring of recent events instead of scoring state
 constexpr uint8_t org_version = 1;
 constexpr uint8_t key_version = 1;
+constexpr uint8_t score_state_version = 1;
+constexpr uint8_t history_version = 1; // JSON entries (from before) start with '{'
 
 // -- writing ------------------------------------------------------------------
 
@@ -90,6 +94,46 @@ struct reader {
   }
 };
 
+
+// The scoring tail of a lead record, also the body of an 'R' record.
+void put_score_state(std::string& out, const lead& l) {
+  put_varint(out, l.model_version);
+  put_varint(out, l.history_seq);
+  put_signed(out, l.scored_total);
+  put_varint(out, l.engagement.size());
+  for (auto& e : l.engagement) {
+    put_varint(out, e.rule);
+    uint32_t bits;
+    std::memcpy(&bits, &e.value, 4);
+    put_varint(out, bits);
+    put_varint(out, e.ref);
+    put_varint(out, e.window);
+    put_signed(out, e.earned);
+  }
+}
+
+bool read_score_state(reader& r, lead& l) {
+  l.model_version = static_cast<uint32_t>(r.varint());
+  l.history_seq = static_cast<uint32_t>(r.varint());
+  l.scored_total = r.signed_int();
+  auto n = r.varint();
+  if (n > 1024)
+    return false;
+  l.engagement.clear();
+  l.engagement.reserve(n);
+  for (uint64_t i = 0; i < n && r.ok; ++i) {
+    engagement_state e;
+    e.rule = static_cast<uint16_t>(r.varint());
+    auto bits = static_cast<uint32_t>(r.varint());
+    std::memcpy(&e.value, &bits, 4);
+    e.ref = static_cast<uint32_t>(r.varint());
+    e.window = static_cast<uint32_t>(r.varint());
+    e.earned = static_cast<int32_t>(r.signed_int());
+    l.engagement.push_back(e);
+  }
+  return r.ok && r.in.empty();
+}
+
 } // namespace
 
 void encode(std::string& out, const lead& l) {
@@ -128,19 +172,7 @@ void encode(std::string& out, const lead& l) {
     put_signed(out, c.first_at);
     put_signed(out, c.last_at);
   }
-  put_varint(out, l.model_version);
-  put_varint(out, l.history_seq);
-  put_signed(out, l.scored_total);
-  put_varint(out, l.engagement.size());
-  for (auto& e : l.engagement) {
-    put_varint(out, e.rule);
-    uint32_t bits;
-    std::memcpy(&bits, &e.value, 4);
-    put_varint(out, bits);
-    put_varint(out, e.ref);
-    put_varint(out, e.window);
-    put_signed(out, e.earned);
-  }
+  put_score_state(out, l);
 }
 
 bool decode(std::string_view in, lead& l) {
@@ -217,24 +249,7 @@ bool decode(std::string_view in, lead& l) {
     l.scored_total = 0;
     return r.ok && r.in.empty();
   }
-  l.model_version = static_cast<uint32_t>(r.varint());
-  l.history_seq = static_cast<uint32_t>(r.varint());
-  l.scored_total = r.signed_int();
-  n = r.varint();
-  if (n > 1024)
-    return false;
-  l.engagement.reserve(n);
-  for (uint64_t i = 0; i < n && r.ok; ++i) {
-    engagement_state e;
-    e.rule = static_cast<uint16_t>(r.varint());
-    auto bits = static_cast<uint32_t>(r.varint());
-    std::memcpy(&e.value, &bits, 4);
-    e.ref = static_cast<uint32_t>(r.varint());
-    e.window = static_cast<uint32_t>(r.varint());
-    e.earned = static_cast<int32_t>(r.signed_int());
-    l.engagement.push_back(e);
-  }
-  return r.ok && r.in.empty();
+  return read_score_state(r, l);
 }
 
 void encode(std::string& out, const org& o) {
@@ -282,6 +297,64 @@ bool decode(std::string_view in, api_key& k) {
   k.name = r.str();
   k.created_at = r.signed_int();
   return r.ok && r.in.empty();
+}
+
+void encode_score_state(std::string& out, const lead& l) {
+  out += static_cast<char>(score_state_version);
+  put_varint(out, l.event_seq);
+  put_score_state(out, l);
+}
+
+bool decode_score_state(std::string_view in, lead& l) {
+  reader r{in};
+  if (r.byte() != score_state_version || r.varint() != l.event_seq || !r.ok)
+    return false;
+  lead copy;
+  if (!read_score_state(r, copy))
+    return false;
+  l.model_version = copy.model_version;
+  l.history_seq = copy.history_seq;
+  l.scored_total = copy.scored_total;
+  l.engagement = std::move(copy.engagement);
+  return true;
+}
+
+void encode_history(std::string& out, millis at, score_cause cause, std::string_view detail,
+                    const score& s, int64_t delta, uint32_t version) {
+  out += static_cast<char>(history_version);
+  put_signed(out, at);
+  out += static_cast<char>(cause);
+  put_str(out, detail);
+  put_signed(out, s.total);
+  put_signed(out, delta);
+  put_signed(out, s.fit);
+  put_signed(out, s.engagement);
+  out += s.grade;
+  put_varint(out, version);
+}
+
+bool history_json(std::string_view stored, std::string& out) {
+  if (!stored.empty() && stored.front() == '{') { // written before the binary form
+    out.append(stored);
+    return true;
+  }
+  reader r{stored};
+  if (r.byte() != history_version)
+    return false;
+  auto at = r.signed_int();
+  auto cause = r.byte();
+  auto detail = r.str();
+  score s;
+  s.total = r.signed_int();
+  auto delta = r.signed_int();
+  s.fit = r.signed_int();
+  s.engagement = r.signed_int();
+  s.grade = static_cast<char>(r.byte());
+  auto version = static_cast<uint32_t>(r.varint());
+  if (!r.ok || !r.in.empty() || cause > static_cast<uint8_t>(score_cause::created))
+    return false;
+  write_history_entry(out, at, static_cast<score_cause>(cause), detail, s, delta, version);
+  return true;
 }
 
 } // namespace hotlead

@@ -113,6 +113,10 @@ struct lead {
   // RocksDB as event records and replayed at start-up; see keys.hpp 'D').
   // Not encoded; saturates.
   uint16_t unsaved_events = 0;
+  // Its score state is stored in an 'R' record newer than the lead record
+  // (a re-score wrote it; persistence/keys.hpp): the next write of the
+  // record deletes it. Not encoded.
+  bool score_apart = false;
   std::vector<symbol> tags;
   std::vector<attribute> attributes;
   millis created_at = 0;

@@ -301,6 +301,72 @@ class ScoringTest(harness.OrgTestCase):
             self.assertEqual(lead["score"]["total"], 11, lead)
             self.assertEqual(lead["score"]["model_version"], version)
 
+    def test_rescored_leads_keep_scores_and_history_through_writes_and_kill_9(self):
+        # A re-score stores each lead's score state apart from its record
+        # (keys.hpp 'R'); events on top of it, a patch that rewrites the
+        # record, a delete, a second re-score and two kill -9s must all
+        # recover to exactly what was acknowledged, without redoing the
+        # re-score (its history entry appears once).
+        self.use(MODEL)
+        ids = [self.srv.create_lead(self.key, {"title": "CEO" if i % 2 else "CTO",
+                                               "attributes": {"employees": 50 * i}})["id"]
+               for i in range(40)]
+        for lead_id in ids[::3]:
+            self.event(lead_id, "demo_request")
+        proposed = copy.deepcopy(MODEL)
+        proposed["fit"][0]["points"] = 45
+        v2 = self.put_model(proposed)
+        self.assertEqual(self.wait_job(self.activate(v2)["id"])["state"], "done")
+        for lead_id in ids[0:10]:  # events on top of the score record
+            self.event(lead_id, "page_view", path="/pricing")
+        for lead_id in ids[10:20]:  # the record is rewritten whole
+            status, _, body = self.req("PATCH", "/v1/leads/" + lead_id, {"tags": ["vip"]})
+            self.assertEqual(status, 200, body)
+        for lead_id in ids[20:25]:
+            status, _, body = self.req("DELETE", "/v1/leads/" + lead_id)
+            self.assertEqual(status, 204, body)
+        gone, kept = ids[20:25], ids[:20] + ids[25:]
+
+        def snapshot():
+            out = {}
+            for lead_id in kept:
+                s = self.srv.get_lead(self.key, lead_id)["score"]
+                status, _, hist = self.req("GET", "/v1/leads/%s/score/history" % lead_id)
+                self.assertEqual(status, 200, hist)
+                out[lead_id] = ({k: s[k] for k in ("total", "fit", "engagement", "grade",
+                                                    "model_version", "factors")},
+                                hist["data"])
+            return out
+
+        def assert_recovered(before, version):
+            after = snapshot()
+            for lead_id in kept:
+                self.assertEqual(after[lead_id], before[lead_id], lead_id)
+                self.assertEqual(after[lead_id][0]["model_version"], version)
+                changes = [h for h in after[lead_id][1] if h["cause"] == "model_change"
+                           and h["detail"] == "version %d" % version]
+                self.assertLessEqual(len(changes), 1, after[lead_id][1])
+            for lead_id in gone:
+                status, _, _ = self.req("GET", "/v1/leads/" + lead_id)
+                self.assertEqual(status, 404)
+
+        before = snapshot()
+        self.assertEqual(before[ids[3]][0]["total"], 45 + 30 + 2 + 5)  # CEO, demo, pricing view
+        self.assertEqual(before[ids[11]][0]["total"], 45 + 5)  # CEO, vip
+        self.srv.kill9()
+        self.srv.start()
+        assert_recovered(before, v2)
+
+        # A second re-score over score records, then another kill -9.
+        proposed["engagement"][0]["points"] = 31
+        v3 = self.put_model(proposed)
+        self.assertEqual(self.wait_job(self.activate(v3)["id"])["state"], "done")
+        before = snapshot()
+        self.assertEqual(before[ids[3]][0]["total"], 45 + 31 + 2 + 5)
+        self.srv.kill9()
+        self.srv.start()
+        assert_recovered(before, v3)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "protocol/codec.hpp"
+#include "protocol/score.hpp"
 
 using namespace hotlead;
 
@@ -125,4 +126,72 @@ TEST_CASE("a lead with 8 fields, 5 attributes and 20 events stays compact") {
   MESSAGE("footprint of a typical lead: " << footprint(l) << " bytes, sizeof(lead) = "
                                           << sizeof(lead));
   CHECK(footprint(l) < 1024);
+}
+
+TEST_CASE("a score record overlays a lead's score state at the same event_seq only") {
+  auto l = sample();
+  l.history_seq = 40;
+  l.model_version = 5;
+  l.scored_total = 7325;
+  l.engagement = {{2, 3.5f, 1795000100, 20776, 350}};
+  std::string bytes;
+  encode_score_state(bytes, l);
+  CHECK(bytes.size() < 40); // the point: tens of bytes, not the ~450 of a lead record
+
+  auto stored = sample(); // the older record, same event_seq
+  REQUIRE(decode_score_state(bytes, stored));
+  CHECK(stored.model_version == 5);
+  CHECK(stored.history_seq == 40);
+  CHECK(stored.scored_total == 7325);
+  REQUIRE(stored.engagement.size() == 1);
+  CHECK(stored.engagement[0].rule == 2);
+  CHECK(stored.engagement[0].value == 3.5f);
+  CHECK(stored.engagement[0].earned == 350);
+  CHECK(stored.get(text::email) == "ada@example.com"); // the rest is the record's
+
+  auto other = sample();
+  record_event(other, {"page_view", 1795000030000, "{}"}); // a record at another event_seq
+  auto before = other.engagement.size();
+  CHECK_FALSE(decode_score_state(bytes, other));
+  CHECK(other.model_version == 3); // unchanged
+  CHECK(other.engagement.size() == before);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    auto fresh = sample();
+    CHECK_FALSE(decode_score_state(std::string_view{bytes}.substr(0, cut), fresh));
+    CHECK(fresh.model_version == 3);
+  }
+  CHECK_FALSE(decode_score_state(bytes + "x", stored));
+}
+
+TEST_CASE("a stored history entry reads back as the JSON of write_history_entry") {
+  score s;
+  s.total = 4550;
+  s.fit = 4000;
+  s.engagement = 550;
+  s.grade = 'C';
+  std::string expected;
+  write_history_entry(expected, 1795000000123, score_cause::model_change, "version 4", s, -275,
+                      4);
+  std::string bytes;
+  encode_history(bytes, 1795000000123, score_cause::model_change, "version 4", s, -275, 4);
+  CHECK(bytes.size() < 40);
+  std::string json;
+  REQUIRE(history_json(bytes, json));
+  CHECK(json == expected);
+  CHECK(json.find("\"cause\":\"model_change\"") != std::string::npos);
+  CHECK(json.find("\"delta\":-2.75") != std::string::npos);
+
+  std::string legacy; // entries stored as JSON before the binary form
+  REQUIRE(history_json(expected, legacy));
+  CHECK(legacy == expected);
+
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    std::string out;
+    CHECK_FALSE(history_json(std::string_view{bytes}.substr(0, cut), out));
+  }
+  auto bad_cause = bytes; // version byte, `at` as a 6-byte varint, then the cause
+  REQUIRE(bad_cause[1 + 6] == static_cast<char>(score_cause::model_change));
+  bad_cause[1 + 6] = 99;
+  std::string out;
+  CHECK_FALSE(history_json(bad_cause, out));
 }
