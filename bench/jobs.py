@@ -5,8 +5,12 @@ finished_at, measured by the server), the wall time the client saw, and the
 latency of lead reads sent one after another while the job ran, beside the
 same reads just before it (the "never blocks requests" check).
 
-  jobs.py rescore PORT KEY [--replay]
-  jobs.py train PORT KEY
+  jobs.py rescore PORT KEY [--replay] [--alone]
+  jobs.py train PORT KEY [--alone]
+
+--alone: no reads while the job runs (the reads take most of a core from
+the same 2 cores: one client reading as fast as it can, and the io thread
+answering it), so the job's own time shows apart from that load.
 """
 import http.client
 import json
@@ -70,7 +74,7 @@ def reads_for(port, key, lead_id, seconds):
     return lat
 
 
-def run_job(port, key, lead_id, start):
+def run_job(port, key, lead_id, start, alone=False):
     """start(client) -> job; polls it to the end while probing reads."""
     c = Client(port, key)
     before = reads_for(port, key, lead_id, 2.0)
@@ -78,7 +82,8 @@ def run_job(port, key, lead_id, start):
     t = threading.Thread(target=probe, args=(port, key, lead_id, stop, lat))
     t0 = time.time()
     job = start(c)
-    t.start()
+    if not alone:
+        t.start()
     in_memory = None  # when every item was done in memory (before it was all stored)
     while job["state"] == "running":
         time.sleep(0.02)
@@ -87,7 +92,8 @@ def run_job(port, key, lead_id, start):
             in_memory = time.time() - t0
     wall = time.time() - t0
     stop.set()
-    t.join()
+    if not alone:
+        t.join()
     if job["state"] != "done":
         raise SystemExit("job failed: %s" % job)
     return {"job_seconds": job["seconds"], "wall_seconds": round(wall, 3),
@@ -105,6 +111,7 @@ def main():
     what, port, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     c = Client(port, key)
     lead_id = c.call("GET", "/v1/leads?limit=1")["data"][0]["id"]
+    alone = "--alone" in sys.argv
     if what == "rescore":
         replay = "--replay" in sys.argv
         model = c.call("GET", "/v1/scoring-model")["model"]
@@ -118,12 +125,12 @@ def main():
                                         "points": 2, "half_life_days": 10})
         version = c.call("PUT", "/v1/scoring-model", model)["version"]
         res = run_job(port, key, lead_id,
-                      lambda c: c.call("POST", "/v1/scoring-model/%d:activate" % version))
+                      lambda c: c.call("POST", "/v1/scoring-model/%d:activate" % version), alone)
     else:
         body = {"label": {"field": "status",
                           "positive": ["converted", "qualified", "contacted"],
                           "negative": ["new", "unqualified", "lost"]}}
-        res = run_job(port, key, lead_id, lambda c: c.call("POST", "/v1/models:train", body))
+        res = run_job(port, key, lead_id, lambda c: c.call("POST", "/v1/models:train", body), alone)
     print(json.dumps(res))
 
 
