@@ -56,9 +56,14 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
   // Score history ('H' keys) has a column family of its own with RocksDB's
   // skiplist memtable: it is read while the server runs (GET .../score/
   // history and the tail replay), which the vector memtable makes costly.
+  // Its memtables are small (16 MiB, ~250k entries): an insert searches a
+  // skiplist that fits the CPU's caches. With 128 MiB (~2M entries) the
+  // search's cache misses were the journal's largest cost when a bulk
+  // import or a re-score writes a million entries (docs/PERFORMANCE.md).
   opts.create_missing_column_families = true;
   rocksdb::ColumnFamilyOptions history_opts{opts};
   history_opts.memtable_factory.reset(new rocksdb::SkipListFactory);
+  history_opts.write_buffer_size = 16 << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
     {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{opts}},
     {"history", history_opts}};
