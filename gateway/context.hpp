@@ -154,7 +154,8 @@ bool permitted(const ctx_ptr& ctx, permission p);
 /// A model version (1, 2, ...) from a path segment, or 0 after answering
 /// 400 invalid_id (gateway/score_routes.cpp, as the next one).
 uint32_t model_version_of(const ctx_ptr& ctx, std::string_view text);
-/// 202 with the job and a Location header to follow it.
-void reply_accepted(const ctx_ptr& ctx, const job& j);
+/// The answer to a request that starts a job (re-score, training): 202
+/// with the job and a Location header to follow it, or the error.
+std::function<void(caf::expected<std::shared_ptr<job>>)> job_started(const ctx_ptr& ctx);
 
 } // namespace hotlead

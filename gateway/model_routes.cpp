@@ -21,14 +21,8 @@ void handle_train_model(const ctx_ptr& ctx) {
   auto req = std::make_shared<train_request>();
   if (auto p = parse_train_request(ctx->req.body, *req))
     return ctx->fail(*p);
-  ctx->br.request<std::shared_ptr<job>>(
-    ctx->who.org_actor,
-    [ctx](caf::expected<std::shared_ptr<job>> r) {
-      if (!r)
-        return ctx->fail(r.error());
-      reply_accepted(ctx, **r);
-    },
-    msg::train_model{ctx->who.org, std::move(req)});
+  ctx->br.request<std::shared_ptr<job>>(ctx->who.org_actor, job_started(ctx),
+                                        msg::train_model{ctx->who.org, std::move(req)});
 }
 
 void handle_list_models(const ctx_ptr& ctx) {

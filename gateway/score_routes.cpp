@@ -152,14 +152,8 @@ void handle_activate_model(const ctx_ptr& ctx, std::string_view version) {
   auto v = model_version_of(ctx, version);
   if (!v)
     return;
-  ctx->br.request<std::shared_ptr<job>>(
-    ctx->who.org_actor,
-    [ctx](caf::expected<std::shared_ptr<job>> r) {
-      if (!r)
-        return ctx->fail(r.error());
-      reply_accepted(ctx, **r);
-    },
-    msg::activate_model{ctx->who.org, v});
+  ctx->br.request<std::shared_ptr<job>>(ctx->who.org_actor, job_started(ctx),
+                                        msg::activate_model{ctx->who.org, v});
 }
 
 void handle_preview_model(const ctx_ptr& ctx) {
@@ -262,12 +256,16 @@ uint32_t model_version_of(const ctx_ptr& ctx, std::string_view text) {
   return v;
 }
 
-void reply_accepted(const ctx_ptr& ctx, const job& j) {
-  http_reply rep;
-  rep.status = 202;
-  rep.body = j.json();
-  rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex(j.id));
-  ctx->reply(std::move(rep));
+std::function<void(caf::expected<std::shared_ptr<job>>)> job_started(const ctx_ptr& ctx) {
+  return [ctx](caf::expected<std::shared_ptr<job>> r) {
+    if (!r)
+      return ctx->fail(r.error());
+    http_reply rep;
+    rep.status = 202;
+    rep.body = (*r)->json();
+    rep.headers.emplace_back("Location", "/v1/jobs/" + id_to_hex((*r)->id));
+    ctx->reply(std::move(rep));
+  };
 }
 
 void handle_list_jobs(const ctx_ptr& ctx) {

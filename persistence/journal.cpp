@@ -103,11 +103,7 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
       low_space_.clear();
     }
   }
-  size_t bytes = 0; // reserved up front: a re-score's batch is tens of MB
-  for (auto& e : batch)
-    for (auto& op : e.ops)
-      bytes += op.key.size() + op.value.size() + 16;
-  rocksdb::WriteBatch wb{bytes + 64};
+  rocksdb::WriteBatch wb;
   for (auto& e : batch)
     for (auto& op : e.ops) {
       switch (op.kind) {

@@ -172,7 +172,7 @@ std::optional<problem> store::scan_leads(size_t threads,
     std::unique_ptr<rocksdb::Iterator> rit{db_->NewIterator(r_ro)};
     rit->Seek(r_begin);
     auto corrupt = [&](const rocksdb::Slice& key) {
-      errors[t] = problem{errc::storage_error, "corrupt lead record " + key.ToString(true) +
+      errors[t] = problem{errc::storage_error, "corrupt record " + key.ToString(true) +
                                                  "; restore from a snapshot (hotlead restore)"};
     };
     for (it->Seek(begin); it->Valid(); it->Next()) {
