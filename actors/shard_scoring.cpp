@@ -223,6 +223,7 @@ void rescore_step(self_ptr self) {
     return maybe_finish(self);
   auto& leads = st.table->leads();
   std::vector<write_op> ops;
+  ops.reserve(3 * rescore_chunk); // a score record and one or two history entries per lead
   uint64_t written = 0, skipped = 0;
   auto now = now_ms();
   {

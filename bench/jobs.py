@@ -84,13 +84,16 @@ def run_job(port, key, lead_id, start, alone=False):
     job = start(c)
     if not alone:
         t.start()
-    in_memory = None  # when every item was done in memory (before it was all stored)
+    # (seconds, done) per poll: a job's total grows as its parts (shards)
+    # start, so "done in memory" is judged against the final total.
+    polls = []
     while job["state"] == "running":
         time.sleep(0.02)
         job = c.call("GET", "/v1/jobs/" + job["id"])
-        if in_memory is None and job["total"] and job["done"] >= job["total"]:
-            in_memory = time.time() - t0
+        polls.append((time.time() - t0, job["done"]))
     wall = time.time() - t0
+    # when every item was done in memory (before it was all stored)
+    in_memory = next((t for t, d in polls if job["total"] and d >= job["total"]), None)
     stop.set()
     if not alone:
         t.join()

@@ -299,6 +299,8 @@ void handle_score_stateless(const ctx_ptr& ctx) {
   apply(l, patch);
   std::sort(events.begin(), events.end(),
             [](const event_input& a, const event_input& b) { return a.ts < b.ts; });
+  l.counters.reserve(events.size());
+  l.engagement.reserve(e.model.engagement.size());
   for (auto& ev : events) {
     record_event(l, ev);
     score_event(e.model, l, ev);

@@ -35,8 +35,10 @@ std::optional<problem> parse_attributes(element v, const limits& lim, bool is_pa
   object obj;
   if (v.get_object().get(obj))
     return wrong_type("attributes", "an object of string, number or bool values");
+  out.attributes.reserve(out.attributes.size() + obj.size());
   for (auto [key, value] : obj) {
-    std::string name = "attributes." + std::string{key};
+    // Named in errors only: built then, not for every attribute.
+    auto name = [key] { return "attributes." + std::string{key}; };
     if (!valid_attr_key(key))
       return bad(errc::invalid_field,
                  "attribute key '" + std::string{key} +
@@ -46,7 +48,7 @@ std::optional<problem> parse_attributes(element v, const limits& lim, bool is_pa
       case element_type::STRING: {
         std::string_view s = value.get_string().value_unsafe();
         if (s.size() > lim.max_attr_string)
-          return bad(errc::invalid_field, "field '" + name + "' is longer than " +
+          return bad(errc::invalid_field, "field '" + name() + "' is longer than " +
                                             std::to_string(lim.max_attr_string) +
                                             " characters");
         val = std::string{s};
@@ -57,7 +59,7 @@ std::optional<problem> parse_attributes(element v, const limits& lim, bool is_pa
       case element_type::DOUBLE: {
         double d = 0;
         if (value.get_double().get(d) || !std::isfinite(d))
-          return wrong_type(name, "a finite number");
+          return wrong_type(name(), "a finite number");
         val = d;
         break;
       }
@@ -66,10 +68,10 @@ std::optional<problem> parse_attributes(element v, const limits& lim, bool is_pa
         break;
       case element_type::NULL_VALUE:
         if (!is_patch)
-          return wrong_type(name, "a string, number or bool (null only removes it in PATCH)");
+          return wrong_type(name(), "a string, number or bool (null only removes it in PATCH)");
         break;
       default:
-        return wrong_type(name, "a string, number or bool");
+        return wrong_type(name(), "a string, number or bool");
     }
     auto same = [&](auto& a) { return a.first == key; };
     if (std::any_of(out.attributes.begin(), out.attributes.end(), same))

@@ -223,6 +223,7 @@ centipoints engagement_points(const engagement_rule& r, const engagement_state& 
 score score_of(const scoring_model& m, const lead& l,
                const std::vector<engagement_state>& state, millis now) {
   score out;
+  out.factors.reserve(m.fit.size() + state.size() + 1); // one allocation, not one per doubling
   for (auto& r : m.fit)
     if (fit_matches(r, l)) {
       out.factors.push_back({factor_kind::fit, r.id, r.points});

@@ -75,6 +75,21 @@ TEST_CASE("bad lead bodies name the field and the rule") {
   CHECK(code_of(R"({"title":"a\nb"})") == errc::invalid_field);
 }
 
+TEST_CASE("a bad attribute value names its attribute") {
+  auto detail = [](std::string_view body, bool patch = false) {
+    lead_patch p;
+    auto err = lead_body(body, p, patch);
+    return err ? err->detail : std::string{};
+  };
+  CHECK(detail(R"({"attributes":{"employees_count":[1]}})") ==
+        "field 'attributes.employees_count' must be a string, number or bool");
+  CHECK(detail(R"({"attributes":{"plan":null}})").starts_with(
+    "field 'attributes.plan' must be a string, number or bool (null only removes it in PATCH)"));
+  CHECK(detail(R"({"attributes":{"note":")" + std::string(limits{}.max_attr_string + 1, 'x') +
+               "\"}}") == "field 'attributes.note' is longer than " +
+                            std::to_string(limits{}.max_attr_string) + " characters");
+}
+
 TEST_CASE("attribute and tag counts are limited") {
   std::string attrs = "{\"attributes\":{";
   for (int i = 0; i < 65; ++i)
