@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(g++ cmake ninja-build ccache pkg-config python3
+PACKAGES=(g++ cmake ninja-build ccache pkg-config python3 python3-websockets
           libcaf-dev libboost-dev libsimdjson-dev libmimalloc-dev librocksdb-dev
           libspdlog-dev doctest-dev libssl-dev libabsl-dev)
 BUILD_DIR=${HOTLEAD_BUILD_DIR:-build}

@@ -170,7 +170,9 @@ void sweep_step(self_ptr self) {
 score record(self_ptr self, lead& l, const event_input& ev, millis now,
              std::vector<write_op>& ops) {
   auto& e = model_of(self, l);
-  note_decay(l, e, now, ops);
+  auto before = score_of(e.model, l, l.engagement, now);
+  auto previous = before.total;
+  note_drift(l, e, before, now, ops);
   record_event(l, ev);
   score_event(e.model, l, ev);
   if (l.unsaved_events < UINT16_MAX)
@@ -181,7 +183,10 @@ score record(self_ptr self, lead& l, const event_input& ev, millis now,
   if (seq >= keep)
     ops.push_back({write_op::del, keys::event(l.id, seq - keep), {}});
   ++self->state.cfg->stats->events;
-  return note_change(l, e, now, score_cause::event, ev.type, ops);
+  auto s = note_change(l, e, now, score_cause::event, ev.type, ops);
+  feed_change(self, l, feed_type::lead_updated, &s, previous, e.version, now, score_cause::event,
+              ev.type, ops);
+  return s;
 }
 
 // A write that could not be committed was already applied in memory: put
@@ -344,6 +349,8 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                 {write_op::del, keys::score_state(m.id), {}},
                                 {write_op::del_range, keys::history(m.id, 0),
                                  keys::history_end(m.id)}};
+      feed_change(self, *l, feed_type::lead_deleted, nullptr, l->scored_total, 0, now_ms(),
+                  score_cause::field_change, "", ops);
       {
         auto w = self->state.table->write_lock();
         self->state.table->leads().erase(m.id);

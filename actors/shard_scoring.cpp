@@ -10,6 +10,8 @@
 #include "persistence/store.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/json_out.hpp"
+#include "protocol/time.hpp"
+#include "protocol/ids.hpp"
 
 namespace hotlead::shard_detail {
 
@@ -60,6 +62,33 @@ score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
   if (after.total != l.scored_total || l.history_seq == 0)
     add_history(l, now, cause, detail, after, e.version, ops);
   return after;
+}
+
+void feed_change(self_ptr self, const lead& l, feed_type type, const score* s, int64_t previous,
+                 uint32_t version, millis now, score_cause cause, std::string_view detail,
+                 std::vector<write_op>& ops) {
+  std::string m;
+  m.reserve(s ? 600 : 120);
+  m += "\"type\":\"";
+  m += feed_type_name(type);
+  m += "\",\"lead_id\":\"";
+  m += id_to_hex(l.id);
+  m += "\",\"at\":\"";
+  append_time(m, now);
+  m += '"';
+  if (s) {
+    m += ",\"cause\":\"";
+    m += to_string(cause);
+    m += "\",\"detail\":";
+    append_json_string(m, detail);
+    m += ",\"previous_total\":";
+    m += format_points(previous);
+    m += ",\"score\":";
+    write_score(m, *s, version, now, self->state.cfg->models->predictive.predict(l));
+  }
+  ops.push_back({write_op::feed,
+                 feed_op_key(l.org, l.id, type, s ? s->total : previous, previous),
+                 std::move(m)});
 }
 
 // The lead object with `s` as its score.

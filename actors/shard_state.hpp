@@ -19,6 +19,7 @@
 #include "actors/messages.hpp"
 #include "actors/shard_actor.hpp"
 #include "persistence/journal.hpp"
+#include "protocol/feed.hpp"
 #include "protocol/score.hpp"
 
 namespace hotlead {
@@ -164,6 +165,13 @@ score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
                   std::string_view detail, std::vector<write_op>& ops);
 
 /// The lead object with `s` as its score.
+/// A change-feed message of `l` into `ops` (protocol/feed.hpp): its type,
+/// the score after the change (`s`; none for a delete), what caused it.
+/// `previous`: the lead's score total before the change.
+void feed_change(self_ptr self, const lead& l, feed_type type, const score* s, int64_t previous,
+                 uint32_t version, millis now, score_cause cause, std::string_view detail,
+                 std::vector<write_op>& ops);
+
 std::string lead_answer(const model_registry& reg, const lead& l, const score& s,
                         uint32_t version, millis now);
 

@@ -96,6 +96,18 @@ const std::map<std::string, option>& options() {
        c.max_events_per_lead = n;
        return e;
      }}},
+    {"stream.replay_window", {"10000", [](config& c, const std::string& v) {
+       size_t n = 0;
+       auto e = parse_size(v, n, 1, 10000000);
+       c.replay_window = n;
+       return e;
+     }}},
+    {"stream.max_queue", {"4096", [](config& c, const std::string& v) {
+       size_t n = 0;
+       auto e = parse_size(v, n, 1, 1000000);
+       c.edge.stream_max_queue = n;
+       return e;
+     }}},
     {"storage.record_interval", {"2s", [](config& c, const std::string& v) {
        auto e = parse_duration(v, c.record_interval);
        if (e.empty() && c.record_interval.count() < 10)

@@ -27,6 +27,7 @@ struct config {
   std::string data_dir = "./hotlead-data";
   bool sync = true; // storage.durability
   uint64_t max_events_per_lead = 1000;
+  size_t replay_window = 10000; // stream.replay_window: feed messages kept per org
   std::chrono::milliseconds record_interval{2000}; // storage.record_interval
   uint64_t min_free_bytes = 64ull << 20;
   size_t shards = 4;

@@ -18,6 +18,7 @@
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "gateway/server.hpp"
+#include "actors/feed_hub.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/log.hpp"
 #include "persistence/store.hpp"
@@ -154,7 +155,17 @@ int cmd_serve(const std::vector<std::string>& args) {
     log->critical("{}", err->detail);
     return 1;
   }
+  // The change feed: its journaled window back in memory, then the journal
+  // numbers each org's messages on from there and publishes them to it
+  // (the hub outlives the journal, whose last commits publish to it).
+  feed_hub feed{c.replay_window};
+  if (auto e = feed.load(*db)) {
+    log->critical("{}", e->detail);
+    return 1;
+  }
   journal jr{*db, c.sync, c.min_free_bytes};
+  jr.set_feed({c.replay_window, feed.heads(),
+               [&feed](std::vector<feed_message>&& m) { feed.publish(std::move(m)); }});
   actor_config acfg{c};
   caf::actor_system sys{acfg};
   node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2, c.record_interval};
@@ -162,6 +173,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   key_table keys;
   metrics edge_metrics;
   edge_env env{nullptr, nullptr, nullptr, {}, keys, edge_metrics, nd.stats(), jr, *db, c.lim, c.edge};
+  env.feed = &feed;
   server srv{sys, env};
   if (auto e = srv.start()) {
     log->critical("{}", e->detail);

@@ -33,6 +33,7 @@ class model_registry;
 class router;
 class store;
 class journal;
+class feed_hub;
 struct node_stats;
 
 struct edge_config {
@@ -44,6 +45,7 @@ struct edge_config {
   std::chrono::milliseconds header_timeout{30000};
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds request_timeout{5000};
+  size_t stream_max_queue = 4096; // messages a WebSocket may have unsent before it is dropped
   std::string snapshot_dir;
 };
 
@@ -59,6 +61,7 @@ struct edge_env {
   store& db;
   limits lim;
   edge_config cfg;
+  feed_hub* feed = nullptr; // the change feed (WebSocket subscriptions)
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
 };
@@ -87,6 +90,9 @@ struct request_ctx {
   clock::time_point start;
   auth_cache* cache; // owned by the connection; null when there is none
   std::shared_ptr<body_stream> stream; // a body streamed as it arrives (import)
+  /// Set by the session for a WebSocket handshake: hands the connection
+  /// over to a WebSocket session of `who` (GET /v1/stream).
+  std::function<void(const principal& who)> upgrade;
   bool answered = false;
 
   /// Empties the context for the connection's next request (its strings
@@ -136,6 +142,8 @@ void handle_preview_model(const ctx_ptr& ctx);
 void handle_activate_model(const ctx_ptr& ctx, std::string_view version);
 void handle_get_job(const ctx_ptr& ctx, std::string_view id);
 void handle_score_stateless(const ctx_ptr& ctx);
+// gateway/stream_routes.cpp
+void handle_stream(const ctx_ptr& ctx);
 void handle_list_jobs(const ctx_ptr& ctx);
 // gateway/model_routes.cpp (predictive models)
 void handle_train_model(const ctx_ptr& ctx);

@@ -13,6 +13,7 @@
 
 #include "gateway/context.hpp"
 #include "gateway/problem.hpp"
+#include "gateway/ws_session.hpp"
 #include "persistence/log.hpp"
 
 namespace hotlead {
@@ -20,8 +21,10 @@ namespace hotlead {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-http_session::http_session(socket_type&& socket, edge_env& env, bridge& br)
-  : socket_(std::move(socket)), timer_(socket_.get_executor()), env_(env), br_(br) {
+http_session::http_session(socket_type&& socket, edge_env& env, bridge& br,
+                           stream_registry& streams)
+  : socket_(std::move(socket)), timer_(socket_.get_executor()), env_(env), br_(br),
+    streams_(streams) {
   ++env_.edge_metrics.connections;
   ++env_.edge_metrics.connections_total;
 }
@@ -226,7 +229,23 @@ void http_session::on_request() {
   request_id_ = ctx_->req.request_id;
   enter(phase::routing, std::nullopt);
   arm_reply();
+  if (!ctx_->req.upgrade.empty())
+    ctx_->upgrade = [self = shared_from_this()](const principal& who) { self->upgrade(who); };
   dispatch(ctx_);
+}
+
+// GET /v1/stream accepted the handshake's request (authenticated): the
+// connection becomes a WebSocket session and this HTTP session ends.
+void http_session::upgrade(const principal& who) {
+  ctx_->answered = true;
+  ctx_->done = nullptr;
+  ctx_->upgrade = nullptr;
+  --env_.edge_metrics.in_flight;
+  timer_at_ = clock::time_point::max();
+  timer_.cancel();
+  auto& r = ctx_->req;
+  auto ws = std::make_shared<ws_session>(std::move(socket_), env_, streams_, who);
+  ws->accept(r, std::move(buffer_));
 }
 
 void http_session::arm_reply() {

@@ -28,6 +28,7 @@ namespace hotlead {
 
 struct edge_env;
 class bridge;
+class stream_registry;
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
@@ -38,7 +39,7 @@ public:
   using timer_type = boost::asio::basic_waitable_timer<
     std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, executor>;
 
-  http_session(socket_type&& socket, edge_env& env, bridge& br);
+  http_session(socket_type&& socket, edge_env& env, bridge& br, stream_registry& streams);
   ~http_session();
 
   void run();
@@ -56,6 +57,7 @@ private:
   void write_piece(bool keep, bool first);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t n);
   void reply_and_close(http_reply r);
+  void upgrade(const principal& who);
   void do_close();
 
   using clock = std::chrono::steady_clock;
@@ -79,6 +81,7 @@ private:
   std::optional<request_parser> parser_;
   edge_env& env_;
   bridge& br_;
+  stream_registry& streams_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
   std::string request_id_;

@@ -19,6 +19,8 @@ struct http_request {
   std::string content_type;
   std::string body;
   std::string request_id; // X-Request-Id, echoed back
+  // A WebSocket handshake's header fields (GET /v1/stream), else empty.
+  std::string host, upgrade, connection, ws_key, ws_version;
 };
 
 /// A request body consumed as it arrives instead of collected whole

@@ -75,7 +75,7 @@ void listener::on_accept(const target& t, boost::system::error_code ec, session_
     asio::write(socket, asio::buffer(busy), wec);
     socket.close(wec);
   } else {
-    auto session = std::make_shared<http_session>(std::move(socket), env_, *t.br);
+    auto session = std::make_shared<http_session>(std::move(socket), env_, *t.br, *t.streams);
     asio::post(*t.ioc, [session] { session->run(); });
   }
   do_accept();

@@ -15,6 +15,7 @@ namespace hotlead {
 
 struct edge_env;
 class bridge;
+class stream_registry;
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
@@ -22,6 +23,7 @@ public:
   struct target {
     boost::asio::io_context* ioc;
     bridge* br;
+    stream_registry* streams; // its WebSocket sessions
   };
 
   listener(boost::asio::io_context& ioc, edge_env& env, std::vector<target> targets);

@@ -48,6 +48,7 @@ enum class route_id : uint8_t {
   get_model,
   activate_predictive,
   deactivate_predictive,
+  stream,
   unmatched,
   count_
 };

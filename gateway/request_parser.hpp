@@ -71,6 +71,16 @@ private:
       if (!seen_content_type_)
         assign(out_.content_type, value);
       seen_content_type_ = true;
+    } else if (name == field::host) {
+      assign(out_.host, value, 256);
+    } else if (name == field::upgrade) {
+      assign(out_.upgrade, value, 64);
+    } else if (name == field::connection) {
+      assign(out_.connection, value, 128);
+    } else if (name == field::sec_websocket_key) {
+      assign(out_.ws_key, value, 64);
+    } else if (name == field::sec_websocket_version) {
+      assign(out_.ws_version, value, 16);
     } else if (name == field::unknown && !seen_request_id_ &&
                boost::beast::iequals(name_string, "X-Request-Id")) {
       assign(out_.request_id, value, 128);

@@ -15,12 +15,13 @@ namespace hotlead {
 
 void request_ctx::reset() {
   for (auto* s : {&req.method, &req.target, &req.authorization, &req.content_type, &req.body,
-                  &req.request_id})
+                  &req.request_id, &req.host, &req.upgrade, &req.connection, &req.ws_key, &req.ws_version})
     s->clear();
   path = query = {};
   route = route_id::unmatched;
   who = {};
   stream.reset();
+  upgrade = nullptr;
   answered = false;
 }
 
@@ -344,6 +345,9 @@ void dispatch(const ctx_ptr& ctx) {
     } else if (sg.n == 2 && sg.s[1] == "score") {
       if (only("POST", route_id::score_stateless) && authenticate(ctx) && json_body(ctx))
         handle_score_stateless(ctx);
+    } else if (sg.n == 2 && sg.s[1] == "stream") {
+      if (only("GET", route_id::stream) && authenticate(ctx))
+        handle_stream(ctx);
     } else if (sg.n == 2 && sg.s[1] == "events:batch") {
       if (only("POST", route_id::post_events_batch) && authenticate(ctx) && json_body(ctx, true))
         handle_events_batch(ctx);

@@ -10,6 +10,8 @@
 #include "gateway/bridge.hpp"
 #include "gateway/context.hpp"
 #include "gateway/listener.hpp"
+#include "gateway/ws_session.hpp"
+#include "actors/feed_hub.hpp"
 #include "persistence/log.hpp"
 
 namespace hotlead {
@@ -19,6 +21,8 @@ namespace asio = boost::asio;
 struct server::io_unit {
   asio::io_context ioc{1};
   std::unique_ptr<bridge> br;
+  stream_registry streams;
+  size_t feed_listener = 0;
   std::thread thread;
 };
 
@@ -39,7 +43,11 @@ std::optional<problem> server::start() {
   for (size_t i = 0; i < std::max<size_t>(env_.cfg.io_threads, 1); ++i) {
     auto u = std::make_unique<io_unit>();
     u->br = std::make_unique<bridge>(sys_, u->ioc, env_.cfg.request_timeout);
-    targets.push_back({&u->ioc, u->br.get()});
+    targets.push_back({&u->ioc, u->br.get(), &u->streams});
+    if (env_.feed) // each published batch is posted once to this io thread's sessions
+      u->feed_listener = env_.feed->listen([unit = u.get()](const feed_hub::batch& b) {
+        asio::post(unit->ioc, [unit, b] { unit->streams.dispatch(*b); });
+      });
     units_.push_back(std::move(u));
   }
   // The acceptor lives on the first io thread.
@@ -72,6 +80,8 @@ void server::drain(std::chrono::milliseconds grace) {
   if (auto n = env_.edge_metrics.in_flight.load(); n > 0)
     component_log("gateway")->warn("{} requests still in flight after the grace period", n);
   for (auto& u : units_) {
+    if (env_.feed && u->feed_listener)
+      env_.feed->unlisten(u->feed_listener);
     std::promise<void> done;
     asio::post(u->ioc, [&] {
       u->br->shutdown();

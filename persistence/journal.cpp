@@ -3,6 +3,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
+#include "persistence/keys.hpp"
 #include "persistence/log.hpp"
 #include "persistence/store.hpp"
 
@@ -39,6 +42,11 @@ void journal::stop() {
   }
   if (thread_.joinable())
     thread_.join();
+}
+
+void journal::set_feed(feed_setup f) {
+  std::lock_guard lock{mtx_};
+  feed_ = std::move(f);
 }
 
 std::string journal::last_error() const {
@@ -104,6 +112,8 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
     }
   }
   rocksdb::WriteBatch wb;
+  std::vector<feed_message> feed;
+  std::vector<std::pair<uint64_t, uint64_t>> heads_before; // org -> head, to undo a failure
   for (auto& e : batch)
     for (auto& op : e.ops) {
       switch (op.kind) {
@@ -112,12 +122,15 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
         case write_op::del_range:
           wb.DeleteRange(db_.family_of(op.key), op.key, op.value);
           break;
+        case write_op::feed: add_feed(wb, op, feed, heads_before); break;
       }
     }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   auto st = db_.db()->Write(wo, &wb);
   if (!st.ok()) {
+    for (auto& [org, head] : heads_before) // nothing was stored: the numbers are free again
+      feed_.heads[org] = head;
     ++stats_.failures;
     {
       std::lock_guard lock{mtx_};
@@ -129,7 +142,34 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   }
   ++stats_.commits;
   stats_.bytes += wb.GetDataSize();
+  if (!feed.empty() && feed_.sink)
+    feed_.sink(std::move(feed));
   return std::nullopt;
+}
+
+// Numbers one feed op (the org's next seq: commit order), stores it as
+// F<org><seq> and drops the message that falls out of the window.
+void journal::add_feed(rocksdb::WriteBatch& wb, const write_op& op,
+                       std::vector<feed_message>& out,
+                       std::vector<std::pair<uint64_t, uint64_t>>& heads_before) {
+  feed_message m;
+  if (!decode_feed_op_key(op.key, m))
+    return;
+  auto& head = feed_.heads[m.org];
+  if (std::none_of(heads_before.begin(), heads_before.end(),
+                   [&](auto& h) { return h.first == m.org; }))
+    heads_before.emplace_back(m.org, head);
+  m.seq = ++head;
+  auto json = std::make_shared<const std::string>(feed_json(m.seq, op.value));
+  std::string stored;
+  stored.reserve(op.key.size() + json->size());
+  stored += op.key; // the routing facts, then the message
+  stored += *json;
+  wb.Put(keys::feed(m.org, m.seq), stored);
+  if (feed_.window > 0 && m.seq > feed_.window)
+    wb.Delete(keys::feed(m.org, m.seq - feed_.window));
+  m.json = std::move(json);
+  out.push_back(std::move(m));
 }
 
 } // namespace hotlead

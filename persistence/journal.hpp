@@ -15,19 +15,36 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/errors.hpp"
+#include "protocol/feed.hpp"
+
+namespace rocksdb {
+class WriteBatch;
+}
 
 namespace hotlead {
 
 class store;
 
 struct write_op {
-  enum kind_t : uint8_t { put, del, del_range };
+  // feed: a change-feed message (protocol/feed.hpp): key from feed_op_key,
+  // value its JSON members; the journal numbers, stores and publishes it.
+  enum kind_t : uint8_t { put, del, del_range, feed };
   kind_t kind = put;
   std::string key;
   std::string value; // the value of a put; the end key of a del_range
+};
+
+/// Where numbered feed messages go once their batch is durable (the
+/// journal thread calls it, before the batch's callbacks), with the
+/// journaled window and each org's last sequence number so far.
+struct feed_setup {
+  size_t window = 10000;
+  std::unordered_map<uint64_t, uint64_t> heads; // org -> last seq stored
+  std::function<void(std::vector<feed_message>&&)> sink;
 };
 
 struct journal_stats {
@@ -52,6 +69,11 @@ public:
   /// append), for the writes counter.
   void append(std::vector<write_op> ops, callback done, size_t writes = 1);
 
+  /// Numbers feed ops from `heads` on and hands them to `sink`; set once
+  /// before the first feed op is appended (feed ops before it are numbered
+  /// from 1 and go nowhere).
+  void set_feed(feed_setup f);
+
   /// Commits what is queued, then stops the thread. Idempotent.
   void stop();
 
@@ -73,6 +95,8 @@ private:
 
   void run();
   std::optional<problem> commit(std::vector<entry>& batch);
+  void add_feed(rocksdb::WriteBatch& wb, const write_op& op, std::vector<feed_message>& out,
+                std::vector<std::pair<uint64_t, uint64_t>>& heads_before);
 
   store& db_;
   bool sync_;
@@ -83,6 +107,7 @@ private:
   bool stopping_ = false;
   std::string last_error_; // a RocksDB I/O error: latched until restart
   std::string low_space_;  // the watermark is crossed: cleared when space returns
+  feed_setup feed_;        // heads: journal thread only once set
   journal_stats stats_;
   std::thread thread_;
 };

@@ -18,6 +18,10 @@
 //   'P' org id, version → predictive model version: be64 created_at, then its
 //                          record (actors/predictive_registry.hpp)
 //   'Q' org id          → the org's active predictive setting ("3", "3 4 20")
+//   'F' org id, seq     → one change-feed message of the org: its 33-byte
+//                          feed_op_key (type, org, lead, totals), then its
+//                          JSON (protocol/feed.hpp; the last
+//                          stream.replay_window of each org)
 //   'H' lead id, seq    → score history entry: be64 total (hundredths, as
 //                          two's complement), then the entry (protocol/codec
 //                          encode_history; JSON before; bounded per lead)
@@ -97,6 +101,10 @@ inline std::string predictive_model(uint64_t org, uint64_t version) {
 
 inline std::string active_predictive(uint64_t org) {
   return tagged('Q', org);
+}
+
+inline std::string feed(uint64_t org, uint64_t seq) {
+  return tagged('F', org, seq);
 }
 
 inline std::string history(uint64_t lead_id, uint64_t seq) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/errors.hpp"
+#include "protocol/feed.hpp"
 #include "protocol/lead.hpp"
 #include "protocol/org.hpp"
 
@@ -95,6 +96,11 @@ public:
   /// Every org's active predictive setting ('Q', as stored).
   std::optional<problem> scan_active_predictive(
     const std::function<void(uint64_t org, std::string_view setting)>& fn);
+
+  /// The journaled change feed ('F'), oldest first per org. Messages more than `window` behind their org's
+  /// last one (a window made smaller since) are deleted, not visited.
+  std::optional<problem> scan_feed(size_t window,
+                                   const std::function<void(feed_message&&)>& fn);
 
   /// A consistent checkpoint (hard links where possible) in `dir`, which
   /// must not exist yet.

@@ -33,6 +33,7 @@ entry lookup(errc e) {
     case errc::body_too_large: return {413, "body_too_large", "Request body too large"};
     case errc::method_not_allowed:
       return {405, "method_not_allowed", "Method not allowed"};
+    case errc::upgrade_required: return {426, "upgrade_required", "Upgrade required"};
     case errc::unsupported_media_type:
       return {415, "unsupported_media_type", "Unsupported media type"};
     case errc::storage_error: return {503, "storage_error", "Storage unavailable"};

@@ -27,6 +27,7 @@ enum class errc : uint8_t {
   body_too_large,
   method_not_allowed,
   unsupported_media_type,
+  upgrade_required, // a WebSocket route asked for without the handshake
   storage_error,
   timeout,
   overloaded,

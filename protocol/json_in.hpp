@@ -71,4 +71,15 @@ std::optional<problem> parse_snapshot_request(std::string_view body, std::string
 /// Lower-case, trimmed e-mail when it has a plausible shape.
 std::optional<std::string> normalize_email(std::string_view text);
 
+/// A client message of a WebSocket subscription (GET /v1/stream):
+/// {"op": "subscribe"|"unsubscribe", "topic": "leads"|"lead:<id>",
+///  "resume_from": seq (subscribe only)}.
+struct stream_op {
+  bool subscribe = true;
+  std::string topic;
+  uint64_t lead = 0; // the id of a "lead:<id>" topic
+  std::optional<uint64_t> resume_from;
+};
+std::optional<problem> parse_stream_op(std::string_view text, stream_op& out);
+
 } // namespace hotlead

@@ -1,0 +1,88 @@
+// WebSocket subscriptions (GET /v1/stream, issue 4). One ws_session per
+// connection, on the io thread that accepted it; the io thread's
+// stream_registry hands it the change feed's messages of its org (the hub
+// posts each published batch once per io thread). Client messages are JSON
+// ops (subscribe / unsubscribe a topic, optionally resuming after a seq);
+// the server sends each matching feed message once, in seq order, through
+// a bounded queue: a client that does not read is closed (1008, "slow
+// consumer"), it never holds up writers or other clients. Keep-alive pings
+// and the handshake timeout are Beast's (stream_base::timeout::suggested).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "gateway/auth.hpp"
+#include "gateway/http_types.hpp"
+#include "protocol/feed.hpp"
+
+namespace hotlead {
+
+struct edge_env;
+class ws_session;
+
+/// The WebSocket sessions of one io thread, by org; io thread only.
+class stream_registry {
+public:
+  void add(ws_session* s, uint64_t org);
+  void remove(ws_session* s, uint64_t org);
+  /// Hands a published batch to the sessions of each message's org.
+  void dispatch(const std::vector<feed_message>& batch);
+
+private:
+  std::unordered_map<uint64_t, std::vector<ws_session*>> by_org_;
+};
+
+class ws_session : public std::enable_shared_from_this<ws_session> {
+public:
+  using executor = boost::asio::io_context::executor_type;
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor>;
+
+  ws_session(socket_type&& socket, edge_env& env, stream_registry& reg, principal who);
+  ~ws_session();
+
+  /// Completes the handshake of the request whose header fields are given.
+  void accept(const http_request& r, boost::beast::flat_buffer&& leftover);
+
+  /// A feed message of this session's org (io thread).
+  void deliver(const feed_message& m);
+
+private:
+  struct subscription {
+    bool all = false;                    // topic "leads"
+    std::unordered_set<uint64_t> leads;  // topics "lead:<id>"
+  };
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t n);
+  void handle(std::string_view text);
+  void subscribe(std::string_view topic, std::optional<uint64_t> resume_from);
+  bool matches(const feed_message& m) const;
+  void send(std::shared_ptr<const std::string> text);
+  void do_write();
+  void fail(std::string_view op, std::string detail);
+  void close(unsigned short code, std::string reason);
+
+  boost::beast::websocket::stream<socket_type> ws_;
+  edge_env& env_;
+  stream_registry& reg_;
+  principal who_;
+  boost::beast::flat_buffer in_;
+  std::deque<std::shared_ptr<const std::string>> out_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool registered_ = false;
+  subscription subs_;
+  uint64_t last_seq_ = 0; // the last feed message sent
+};
+
+} // namespace hotlead

@@ -1,0 +1,49 @@
+// The change feed (issue 4): one ordered stream of messages per org (lead
+// created, updated, deleted), numbered by a per-org sequence, journaled in
+// the same RocksDB batch as the change itself, and fed to WebSocket
+// subscribers and webhooks alike. A writer (a shard) describes a message
+// with a feed_item in its write ops; the journal numbers it when it commits
+// the batch (so sequence order is commit order) and publishes the numbered
+// feed_messages once the batch is durable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace hotlead {
+
+enum class feed_type : uint8_t { lead_created = 1, lead_updated = 2, lead_deleted = 3 };
+
+std::string_view feed_type_name(feed_type t);
+
+/// One numbered message, as published and as journaled.
+struct feed_message {
+  uint64_t org = 0;
+  uint64_t seq = 0;
+  uint64_t lead = 0;
+  feed_type type = feed_type::lead_updated;
+  int64_t total = 0;    // the lead's score total after the change (hundredths)
+  int64_t previous = 0; // and before it (equal for a create)
+  /// The whole JSON object: {"seq":N,"type":...,...}.
+  std::shared_ptr<const std::string> json;
+};
+
+/// What a writer puts in a write_op of kind `feed` (persistence/journal.hpp):
+/// the routing facts in the op's key, the JSON members after "seq" in its
+/// value (e.g. "type":"lead.updated","lead_id":"...",...).
+std::string feed_op_key(uint64_t org, uint64_t lead, feed_type type, int64_t total,
+                        int64_t previous);
+
+/// Reads a feed op's key back into `m` (seq and json not set); false when
+/// the key is not one.
+bool decode_feed_op_key(std::string_view key, feed_message& m);
+
+/// `{"seq":N,` + members + `}`.
+std::string feed_json(uint64_t seq, std::string_view members);
+
+/// The seq of a journaled message's JSON (its first member), or 0.
+uint64_t feed_json_seq(std::string_view json);
+
+} // namespace hotlead
