@@ -166,9 +166,9 @@ void sweep_step(self_ptr self) {
 }
 
 // Records the event (and its points) and appends its journal writes to
-// `ops`; returns the lead's new score.
-score record(self_ptr self, lead& l, const event_input& ev, millis now,
-             std::vector<write_op>& ops) {
+// `ops`; returns the lead's new score object (score_json).
+std::string record(self_ptr self, lead& l, const event_input& ev, millis now,
+                   std::vector<write_op>& ops) {
   auto& e = model_of(self, l);
   auto before = score_of(e.model, l, l.engagement, now);
   auto previous = before.total;
@@ -184,9 +184,10 @@ score record(self_ptr self, lead& l, const event_input& ev, millis now,
     ops.push_back({write_op::del, keys::event(l.id, seq - keep), {}});
   ++self->state.cfg->stats->events;
   auto s = note_change(l, e, now, score_cause::event, ev.type, ops);
-  feed_change(self, l, feed_type::lead_updated, &s, previous, e.version, now, score_cause::event,
+  auto score = score_json(*self->state.cfg->models, l, s, e.version, now);
+  feed_change(l, feed_type::lead_updated, score, s.total, previous, now, score_cause::event,
               ev.type, ops);
-  return s;
+  return score;
 }
 
 // A write that could not be committed was already applied in memory: put
@@ -213,10 +214,9 @@ void roll_back(self_ptr self, const std::vector<uint64_t>& ids) {
   }
 }
 
-std::string event_answer(const model_registry& reg, const lead& l, const event_input& ev,
-                         const score& s, millis now) {
+std::string event_answer(const lead& l, const event_input& ev, std::string_view score) {
   std::string out;
-  out.reserve(300 + 60 * s.factors.size());
+  out.reserve(120 + ev.type.size() + score.size());
   out += "{\"lead_id\":\"";
   append_id(out, l.id);
   out += "\",\"type\":";
@@ -228,7 +228,7 @@ std::string event_answer(const model_registry& reg, const lead& l, const event_i
   out += ",\"last_activity_at\":\"";
   append_time(out, l.last_activity_at);
   out += "\",\"score\":";
-  write_score(out, s, l.model_version, now, reg.predictive.predict(l));
+  out += score;
   out += '}';
   return out;
 }
@@ -242,9 +242,9 @@ std::optional<std::string> add_one(self_ptr self, const msg::add_event& m,
     return std::nullopt;
   auto before = l->unsaved_events;
   auto now = now_ms();
-  auto s = record(self, *l, m.event, now, ops);
+  auto score = record(self, *l, m.event, now, ops);
   settle(self, *l, before, ops);
-  return event_answer(*self->state.cfg->models, *l, m.event, s, now);
+  return event_answer(*l, m.event, score);
 }
 
 // One routed event: recorded into `b`, or answered at once when refused.
@@ -349,7 +349,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
                                 {write_op::del, keys::score_state(m.id), {}},
                                 {write_op::del_range, keys::history(m.id, 0),
                                  keys::history_end(m.id)}};
-      feed_change(self, *l, feed_type::lead_deleted, nullptr, l->scored_total, 0, now_ms(),
+      feed_change(*l, feed_type::lead_deleted, {}, l->scored_total, l->scored_total, now_ms(),
                   score_cause::field_change, "", ops);
       {
         auto w = self->state.table->write_lock();

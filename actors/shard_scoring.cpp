@@ -64,19 +64,27 @@ score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
   return after;
 }
 
-void feed_change(self_ptr self, const lead& l, feed_type type, const score* s, int64_t previous,
-                 uint32_t version, millis now, score_cause cause, std::string_view detail,
+std::string score_json(const model_registry& reg, const lead& l, const score& s,
+                       uint32_t version, millis now) {
+  std::string out;
+  out.reserve(200 + 60 * s.factors.size());
+  write_score(out, s, version, now, reg.predictive.predict(l));
+  return out;
+}
+
+void feed_change(const lead& l, feed_type type, std::string_view score, int64_t total,
+                 int64_t previous, millis now, score_cause cause, std::string_view detail,
                  std::vector<write_op>& ops) {
   std::string m;
-  m.reserve(s ? 600 : 120);
+  m.reserve(120 + detail.size() + score.size());
   m += "\"type\":\"";
   m += feed_type_name(type);
   m += "\",\"lead_id\":\"";
-  m += id_to_hex(l.id);
+  append_id(m, l.id);
   m += "\",\"at\":\"";
   append_time(m, now);
   m += '"';
-  if (s) {
+  if (!score.empty()) {
     m += ",\"cause\":\"";
     m += to_string(cause);
     m += "\",\"detail\":";
@@ -84,24 +92,26 @@ void feed_change(self_ptr self, const lead& l, feed_type type, const score* s, i
     m += ",\"previous_total\":";
     m += format_points(previous);
     m += ",\"score\":";
-    write_score(m, *s, version, now, self->state.cfg->models->predictive.predict(l));
+    m += score;
   }
-  ops.push_back({write_op::feed,
-                 feed_op_key(l.org, l.id, type, s ? s->total : previous, previous),
-                 std::move(m)});
+  ops.push_back({write_op::feed, feed_op_key(l.org, l.id, type, total, previous), std::move(m)});
+}
+
+std::string lead_answer(const lead& l, std::string_view score) {
+  std::string out;
+  out.reserve(lead_json_bound(l) + 12 + score.size());
+  write_lead(out, l);
+  out.pop_back();
+  out += ",\"score\":";
+  out += score;
+  out += '}';
+  return out;
 }
 
 // The lead object with `s` as its score.
 std::string lead_answer(const model_registry& reg, const lead& l, const score& s,
                         uint32_t version, millis now) {
-  std::string out;
-  out.reserve(lead_json_bound(l) + 200 + 60 * s.factors.size());
-  write_lead(out, l);
-  out.pop_back();
-  out += ",\"score\":";
-  write_score(out, s, version, now, reg.predictive.predict(l));
-  out += '}';
-  return out;
+  return lead_answer(l, score_json(reg, l, s, version, now));
 }
 
 // The names of the fields a patch sets (the detail of a field_change entry).

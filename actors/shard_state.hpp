@@ -164,14 +164,22 @@ void note_decay(lead& l, const model_entry& e, millis now, std::vector<write_op>
 score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
                   std::string_view detail, std::vector<write_op>& ops);
 
-/// The lead object with `s` as its score.
+/// The score object of `l` (write_score, with its predictive part): once
+/// per change, for the answer and the change feed alike.
+std::string score_json(const model_registry& reg, const lead& l, const score& s,
+                       uint32_t version, millis now);
+
 /// A change-feed message of `l` into `ops` (protocol/feed.hpp): its type,
-/// the score after the change (`s`; none for a delete), what caused it.
-/// `previous`: the lead's score total before the change.
-void feed_change(self_ptr self, const lead& l, feed_type type, const score* s, int64_t previous,
-                 uint32_t version, millis now, score_cause cause, std::string_view detail,
+/// the score object after the change (`score`, from score_json, with its
+/// `total`; empty for a delete), what caused it, and the total before it.
+void feed_change(const lead& l, feed_type type, std::string_view score, int64_t total,
+                 int64_t previous, millis now, score_cause cause, std::string_view detail,
                  std::vector<write_op>& ops);
 
+/// The lead object with `score` (a score_json) as its score.
+std::string lead_answer(const lead& l, std::string_view score);
+
+/// The lead object with `s` as its score.
 std::string lead_answer(const model_registry& reg, const lead& l, const score& s,
                         uint32_t version, millis now);
 

@@ -36,10 +36,10 @@ caf::expected<msg::lead_written> create_one(self_ptr self, uint64_t org, uint64_
   auto at = ops.size();
   auto s = note_change(l, e, now, score_cause::created, "", ops);
   ops.insert(ops.begin() + at, put_lead(l)); // after note_change: the record has history_seq
-  feed_change(self, l, feed_type::lead_created, &s, s.total, e.version, now, score_cause::created,
-              "", ops);
-  auto& reg = *self->state.cfg->models;
-  return msg::lead_written{true, answer ? lead_answer(reg, l, s, e.version, now) : std::string{},
+  auto score = score_json(*self->state.cfg->models, l, s, e.version, now);
+  feed_change(l, feed_type::lead_created, score, s.total, s.total, now, score_cause::created, "",
+              ops);
+  return msg::lead_written{true, answer ? lead_answer(l, score) : std::string{},
                            {}, {}, std::string{l.email()}, std::string{l.external_id()}, id};
 }
 
@@ -73,10 +73,11 @@ caf::expected<msg::lead_written> update_one(self_ptr self, uint64_t org, uint64_
   note_drift(*l, e, before, now, ops);
   auto fields = patch_fields(p);
   auto s = note_change(*l, e, now, score_cause::field_change, fields, ops);
-  feed_change(self, *l, feed_type::lead_updated, &s, before.total, e.version, now,
+  auto score = score_json(reg, *l, s, e.version, now);
+  feed_change(*l, feed_type::lead_updated, score, s.total, before.total, now,
               score_cause::field_change, fields, ops);
   if (answer)
-    w.body = lead_answer(reg, *l, s, e.version, now);
+    w.body = lead_answer(*l, score);
   put_record(*l, l->unsaved_events > 0, ops);
   return w;
 }

@@ -9,7 +9,6 @@
 #include "actors/feed_hub.hpp"
 #include "gateway/context.hpp"
 #include "persistence/log.hpp"
-#include "protocol/ids.hpp"
 #include "protocol/json_in.hpp"
 #include "protocol/json_out.hpp"
 
@@ -39,9 +38,9 @@ void stream_registry::dispatch(const std::vector<feed_message>& batch) {
     auto i = by_org_.find(m.org);
     if (i == by_org_.end())
       continue;
-    // A copy: a delivery may close (and so unregister) a session.
-    auto sessions = i->second;
-    for (auto* s : sessions)
+    // A delivery may close a session; it stays registered (and ignores
+    // what follows) until its pending read ends, so the list holds still.
+    for (auto* s : i->second)
       s->deliver(m);
   }
 }
@@ -114,7 +113,7 @@ void ws_session::handle(std::string_view text) {
     else
       subs_.leads.erase(op.lead);
   } else {
-    subscribe(op.topic, op.resume_from);
+    subscribe(op);
   }
   std::string ack = "{\"type\":\"";
   ack += op.subscribe ? "subscribed" : "unsubscribed";
@@ -128,12 +127,13 @@ void ws_session::handle(std::string_view text) {
 
 // A subscription starts now; with resume_from it first replays what the
 // window holds after that seq (or says what is gone with a gap message).
-void ws_session::subscribe(std::string_view topic, std::optional<uint64_t> resume_from) {
+void ws_session::subscribe(const stream_op& op) {
   subscription before = subs_;
-  if (topic == "leads")
+  if (op.topic == "leads")
     subs_.all = true;
   else
-    subs_.leads.insert(*parse_id(topic.substr(5)));
+    subs_.leads.insert(op.lead);
+  const auto& resume_from = op.resume_from;
   if (!env_.feed)
     return;
   if (!resume_from) {
@@ -211,10 +211,6 @@ void ws_session::fail(std::string_view op, std::string detail) {
 void ws_session::close(unsigned short code, std::string reason) {
   closing_ = true;
   out_.clear();
-  if (registered_) {
-    reg_.remove(this, who_.org);
-    registered_ = false;
-  }
   component_log("gateway")->info("closing a stream of org {}: {}", who_.org, reason);
   if (reason.size() > 120)
     reason.resize(120); // a close frame's reason is at most 123 bytes

@@ -29,6 +29,7 @@ namespace hotlead {
 
 struct edge_env;
 class ws_session;
+struct stream_op;
 
 /// The WebSocket sessions of one io thread, by org; io thread only.
 class stream_registry {
@@ -65,7 +66,7 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void handle(std::string_view text);
-  void subscribe(std::string_view topic, std::optional<uint64_t> resume_from);
+  void subscribe(const stream_op& op);
   bool matches(const feed_message& m) const;
   void send(std::shared_ptr<const std::string> text);
   void do_write();

@@ -32,19 +32,12 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/bytes.hpp"
+
 namespace hotlead::keys {
 
-inline void put_be64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-}
-
-inline uint64_t get_be64(std::string_view s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i)
-    v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
+using hotlead::get_be64;
+using hotlead::put_be64;
 
 inline std::string meta(std::string_view name) {
   return "M" + std::string{name};

@@ -32,13 +32,13 @@ std::optional<problem> store::scan_feed(size_t window,
     auto v = it->value();
     std::string_view value{v.data(), v.size()};
     feed_message m;
-    if (k.size() != 17 || value.size() < 33 || !decode_feed_op_key(value.substr(0, 33), m)) {
+    if (k.size() != 17 || !decode_feed_op_key(value.substr(0, feed_op_key_size), m)) {
       ++corrupt;
       continue;
     }
     m.org = keys::get_be64({k.data() + 1, 8});
     m.seq = keys::get_be64({k.data() + 9, 8});
-    m.json = std::make_shared<const std::string>(value.substr(33));
+    m.json = std::make_shared<const std::string>(value.substr(feed_op_key_size));
     heads[m.org] = m.seq;
     all.push_back(std::move(m));
   }

@@ -7,6 +7,7 @@
 // feed_messages once the batch is durable.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,9 @@ struct feed_message {
   std::shared_ptr<const std::string> json;
 };
 
+/// The size of a feed op's key (a type byte and four be64 numbers).
+inline constexpr size_t feed_op_key_size = 1 + 8 * 4;
+
 /// What a writer puts in a write_op of kind `feed` (persistence/journal.hpp):
 /// the routing facts in the op's key, the JSON members after "seq" in its
 /// value (e.g. "type":"lead.updated","lead_id":"...",...).
@@ -42,8 +46,5 @@ bool decode_feed_op_key(std::string_view key, feed_message& m);
 
 /// `{"seq":N,` + members + `}`.
 std::string feed_json(uint64_t seq, std::string_view members);
-
-/// The seq of a journaled message's JSON (its first member), or 0.
-uint64_t feed_json_seq(std::string_view json);
 
 } // namespace hotlead

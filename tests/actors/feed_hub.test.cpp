@@ -50,7 +50,6 @@ TEST_CASE("feed op keys and message JSON round-trip") {
   CHECK_FALSE(decode_feed_op_key(std::string(33, '\x09'), m)); // not a feed type
   auto json = feed_json(12345, "\"type\":\"lead.created\"");
   CHECK(json == "{\"seq\":12345,\"type\":\"lead.created\"}");
-  CHECK(feed_json_seq(json) == 12345);
   CHECK(feed_type_name(feed_type::lead_created) == "lead.created");
 }
 
@@ -85,7 +84,7 @@ TEST_CASE("the journal numbers each org's feed in commit order and the hub keeps
       if (m.org == 1) {
         CHECK(m.seq == ++expect); // no gaps, no repeats, in order
         CHECK(m.total == 100 * static_cast<int64_t>(m.lead));
-        CHECK(feed_json_seq(*m.json) == m.seq);
+        CHECK(m.json->starts_with("{\"seq\":" + std::to_string(m.seq) + ","));
       }
     CHECK(expect == 8);
     auto r = hub.since(1, 0);
