@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "persistence/journal.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 
@@ -99,6 +100,72 @@ std::vector<std::shared_ptr<job>> job_table::list(uint64_t org, size_t limit) co
   if (out.size() > limit)
     out.resize(limit);
   return out;
+}
+
+std::vector<std::shared_ptr<job>> job_table::all() const {
+  std::vector<std::shared_ptr<job>> out;
+  std::lock_guard lock{mtx_};
+  out.reserve(jobs_.size());
+  for (auto& [id, j] : jobs_)
+    out.push_back(j);
+  return out;
+}
+
+// -- job_reporter -------------------------------------------------------------------
+
+job_reporter::job_reporter(job_table& jobs, journal& jr, std::chrono::milliseconds every)
+  : jobs_(jobs), jr_(jr), every_(every), thread_([this] { run(); }) {}
+
+job_reporter::~job_reporter() {
+  stop();
+}
+
+void job_reporter::stop() {
+  {
+    std::lock_guard lock{mtx_};
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void job_reporter::run() {
+  std::unique_lock lock{mtx_};
+  while (!stopping_) {
+    cv_.wait_for(lock, every_, [this] { return stopping_; });
+    lock.unlock();
+    report();
+    lock.lock();
+  }
+}
+
+void job_reporter::report() {
+  auto jobs = jobs_.all();
+  std::unordered_map<uint64_t, reported> now;
+  for (auto& j : jobs) {
+    reported r{j->done.load(), j->persisted.load(), j->rejected.load(),
+               j->finished_at.load() != 0 || j->failed.load()};
+    auto i = reported_.find(j->id);
+    bool changed = i == reported_.end()
+                     ? true
+                     : r.finished != i->second.finished || r.done != i->second.done ||
+                         r.persisted != i->second.persisted || r.rejected != i->second.rejected;
+    if (i != reported_.end() && i->second.finished)
+      changed = false; // its end was reported
+    now[j->id] = r;
+    if (!changed)
+      continue;
+    std::string m = "\"type\":\"job.progress\",\"job_id\":\"";
+    append_id(m, j->id);
+    m += "\",\"job\":";
+    m += j->json();
+    std::vector<write_op> ops;
+    ops.push_back({write_op::feed, feed_op_key(j->org, j->id, feed_type::job_progress, 0, 0),
+                   std::move(m)});
+    jr_.append(std::move(ops), [](const std::optional<problem>&) {}, 0);
+  }
+  reported_ = std::move(now); // forgotten jobs drop out
 }
 
 } // namespace hotlead

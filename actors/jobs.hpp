@@ -5,11 +5,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/time.hpp"
@@ -62,10 +66,43 @@ public:
   std::shared_ptr<job> find(uint64_t org, uint64_t id) const;
   /// The org's jobs, the most recent first, at most `limit`.
   std::vector<std::shared_ptr<job>> list(uint64_t org, size_t limit) const;
+  /// Every job held.
+  std::vector<std::shared_ptr<job>> all() const;
 
 private:
   mutable std::mutex mtx_;
   std::map<uint64_t, std::shared_ptr<job>> jobs_; // the most recent max_jobs
+};
+
+class journal;
+
+/// Puts the jobs' progress in the change feed (topic "jobs", webhook kind
+/// "job.progress"): a message when a job is first seen, then at most every
+/// `every` while its counters move, and one when it ends. Its own thread
+/// polls the jobs' counters, so the workers that move them pay nothing.
+class job_reporter {
+public:
+  job_reporter(job_table& jobs, journal& jr, std::chrono::milliseconds every);
+  ~job_reporter();
+  /// Reports what is left, then stops the thread (before the journal stops).
+  void stop();
+
+private:
+  struct reported {
+    uint64_t done = 0, persisted = 0, rejected = 0;
+    bool finished = false;
+  };
+  void run();
+  void report();
+
+  job_table& jobs_;
+  journal& jr_;
+  std::chrono::milliseconds every_;
+  std::unordered_map<uint64_t, reported> reported_; // by job id
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 } // namespace hotlead

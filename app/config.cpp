@@ -108,6 +108,23 @@ const std::map<std::string, option>& options() {
        c.edge.stream_max_queue = n;
        return e;
      }}},
+    {"webhooks.max_attempts", {"10", [](config& c, const std::string& v) {
+       size_t n = 0;
+       auto e = parse_size(v, n, 1, 100);
+       c.webhooks.max_attempts = static_cast<uint32_t>(n);
+       return e;
+     }}},
+    {"webhooks.retry_base", {"1s", [](config& c, const std::string& v) {
+       auto e = parse_duration(v, c.webhooks.retry_base);
+       return e.empty() && c.webhooks.retry_base.count() < 10 ? "must be at least 10ms" : e;
+     }}},
+    {"webhooks.retry_max", {"10m", [](config& c, const std::string& v) { return parse_duration(v, c.webhooks.retry_max); }}},
+    {"webhooks.timeout", {"10s", [](config& c, const std::string& v) {
+       auto e = parse_duration(v, c.webhooks.timeout);
+       return e.empty() && c.webhooks.timeout.count() < 10 ? "must be at least 10ms" : e;
+     }}},
+    {"webhooks.concurrency", {"4", [](config& c, const std::string& v) { return parse_size(v, c.webhooks.concurrency, 1, 256); }}},
+    {"webhooks.keep_delivered", {"1000", [](config& c, const std::string& v) { return parse_size(v, c.webhooks.keep_delivered, 0, 1000000); }}},
     {"storage.record_interval", {"2s", [](config& c, const std::string& v) {
        auto e = parse_duration(v, c.record_interval);
        if (e.empty() && c.record_interval.count() < 10)

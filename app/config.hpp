@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/context.hpp"
+#include "actors/webhooks.hpp"
 #include "protocol/limits.hpp"
 
 namespace hotlead {
@@ -28,6 +29,7 @@ struct config {
   bool sync = true; // storage.durability
   uint64_t max_events_per_lead = 1000;
   size_t replay_window = 10000; // stream.replay_window: feed messages kept per org
+  sender_options webhooks;      // [webhooks]
   std::chrono::milliseconds record_interval{2000}; // storage.record_interval
   uint64_t min_free_bytes = 64ull << 20;
   size_t shards = 4;

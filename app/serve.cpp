@@ -19,9 +19,14 @@
 #include "app/config.hpp"
 #include "gateway/server.hpp"
 #include "actors/feed_hub.hpp"
+#include "actors/jobs.hpp"
+#include "actors/webhooks.hpp"
+#include "gateway/auth.hpp"
+#include "gateway/webhook_sender.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/log.hpp"
 #include "persistence/store.hpp"
+#include "protocol/ids.hpp"
 
 namespace hotlead {
 
@@ -163,9 +168,34 @@ int cmd_serve(const std::vector<std::string>& args) {
     log->critical("{}", e->detail);
     return 1;
   }
+  // Webhooks: the book taps every feed message into the outbox of the same
+  // batch; the sender POSTs what is durable (and what was pending at the
+  // last stop).
+  webhook_book book;
+  if (auto e = book.load(*db)) {
+    log->critical("{}", e->detail);
+    return 1;
+  }
   journal jr{*db, c.sync, c.min_free_bytes};
   jr.set_feed({c.replay_window, feed.heads(),
-               [&feed](std::vector<feed_message>&& m) { feed.publish(std::move(m)); }});
+               [&feed](std::vector<feed_message>&& m) { feed.publish(std::move(m)); },
+               [&book](const feed_message& m, std::vector<write_op>& ops) { book.tap(m, ops); },
+               [&book](bool durable) { book.settled(durable); }});
+  webhook_sender sender{*db, jr, book, c.webhooks};
+  book.on_deliveries([&sender](std::vector<webhook_book::due>&& d) { sender.add(std::move(d)); });
+  if (auto e = sender.start()) {
+    log->critical("{}", e->detail);
+    return 1;
+  }
+  auto token_secret = db->get_meta("stream_token_secret");
+  if (!token_secret) {
+    token_secret = random_hex(32);
+    if (auto e = db->put_meta("stream_token_secret", *token_secret)) {
+      log->critical("{}", e->detail);
+      return 1;
+    }
+  }
+  stream_tokens tokens{*token_secret};
   actor_config acfg{c};
   caf::actor_system sys{acfg};
   node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2, c.record_interval};
@@ -174,6 +204,9 @@ int cmd_serve(const std::vector<std::string>& args) {
   metrics edge_metrics;
   edge_env env{nullptr, nullptr, nullptr, {}, keys, edge_metrics, nd.stats(), jr, *db, c.lim, c.edge};
   env.feed = &feed;
+  env.tokens = &tokens;
+  env.webhooks = &book;
+  env.sender = &sender;
   server srv{sys, env};
   if (auto e = srv.start()) {
     log->critical("{}", e->detail);
@@ -198,6 +231,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   env.rt = &nd.routes();
   env.models = &nd.models();
   env.jobs = &nd.jobs();
+  job_reporter reporter{nd.jobs(), jr, std::chrono::milliseconds{500}};
   env.catalog = nd.catalog();
   std::string demo_key;
   if (auto e = bootstrap(c, *db, jr, sys, nd, keys, srv.port(), demo_key)) {
@@ -228,7 +262,9 @@ int cmd_serve(const std::vector<std::string>& args) {
   srv.drain(c.shutdown_grace);
   if (demo.joinable())
     demo.join(); // its requests fail once the server drains
+  reporter.stop();
   nd.stop();
+  sender.stop();
   jr.stop();
   db->close(jr.last_error().empty());
   log->info("stopped");

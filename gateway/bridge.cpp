@@ -164,6 +164,10 @@ void bridge::shutdown() {
   hdl_ = nullptr;
 }
 
+void bridge::post(std::function<void()> fn) {
+  boost::asio::post(ioc_, std::move(fn));
+}
+
 void bridge::run_blocking(std::function<void()> work, std::function<void()> then) {
   // Joined at shutdown (snapshots are rare: a handful of threads at most).
   blocking_.emplace_back([this, work = std::move(work), then = std::move(then)]() mutable {

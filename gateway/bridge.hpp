@@ -113,6 +113,10 @@ public:
     return pending_.size();
   }
 
+  /// Runs `fn` on this io thread (callable from any thread; dropped once
+  /// the io_context has stopped): how a journal callback answers a request.
+  void post(std::function<void()> fn);
+
   /// Runs `work` on a thread of its own (it may block), then `then` back
   /// on this io thread. For rare, slow operations such as checkpoints;
   /// shutdown() waits for such threads.

@@ -17,34 +17,6 @@ namespace hotlead {
 
 namespace {
 
-// "a=1&b=2" → its parameters as sent ("a=1", "b=2"), empty ones left out.
-std::vector<std::string_view> split_params(std::string_view q) {
-  std::vector<std::string_view> out;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    if (amp != 0)
-      out.push_back(q.substr(0, amp));
-    q = amp == q.npos ? std::string_view{} : q.substr(amp + 1);
-  }
-  return out;
-}
-
-// "a=1&b=2" → its decoded pairs; nullopt (and an answer) when malformed.
-std::optional<std::vector<std::pair<std::string, std::string>>> query_pairs(const ctx_ptr& ctx) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (auto part : split_params(ctx->query)) {
-    auto eq = part.find('=');
-    auto key = url_decode(part.substr(0, eq));
-    auto value = url_decode(eq == part.npos ? std::string_view{} : part.substr(eq + 1));
-    if (!key || !value) {
-      ctx->fail(errc::invalid_query, "malformed percent-encoding in the query string");
-      return std::nullopt;
-    }
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
-}
-
 std::string_view base_type(std::string_view content_type) {
   auto base = content_type.substr(0, content_type.find(';'));
   while (!base.empty() && base.back() == ' ')

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gateway/auth.hpp"
 #include "gateway/http_types.hpp"
@@ -34,6 +36,8 @@ class router;
 class store;
 class journal;
 class feed_hub;
+class webhook_book;
+class webhook_sender;
 struct node_stats;
 
 struct edge_config {
@@ -62,6 +66,9 @@ struct edge_env {
   limits lim;
   edge_config cfg;
   feed_hub* feed = nullptr; // the change feed (WebSocket subscriptions)
+  const stream_tokens* tokens = nullptr; // ?token= of GET /v1/stream
+  webhook_book* webhooks = nullptr;      // POST/GET/PATCH/DELETE /v1/webhooks
+  webhook_sender* sender = nullptr;      // their deliveries (replay)
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
 };
@@ -111,6 +118,9 @@ using ctx_ptr = std::shared_ptr<request_ctx>;
 /// Routes a request: matches path and method, authenticates, dispatches.
 void dispatch(const ctx_ptr& ctx);
 
+/// Finds the caller by the bearer key, or answers 401.
+bool authenticate(const ctx_ptr& ctx);
+
 /// At the header of a request whose body is streamed (POST
 /// /v1/leads:import): authenticates and checks it, and returns the stream
 /// its body goes to, or null when the request was answered.
@@ -144,6 +154,15 @@ void handle_get_job(const ctx_ptr& ctx, std::string_view id);
 void handle_score_stateless(const ctx_ptr& ctx);
 // gateway/stream_routes.cpp
 void handle_stream(const ctx_ptr& ctx);
+void handle_stream_token(const ctx_ptr& ctx);
+// gateway/webhook_routes.cpp
+void handle_create_webhook(const ctx_ptr& ctx);
+void handle_list_webhooks(const ctx_ptr& ctx);
+void handle_get_webhook(const ctx_ptr& ctx, std::string_view id);
+void handle_patch_webhook(const ctx_ptr& ctx, std::string_view id);
+void handle_delete_webhook(const ctx_ptr& ctx, std::string_view id);
+void handle_list_deliveries(const ctx_ptr& ctx, std::string_view id);
+void handle_replay_deliveries(const ctx_ptr& ctx, std::string_view id);
 void handle_list_jobs(const ctx_ptr& ctx);
 // gateway/model_routes.cpp (predictive models)
 void handle_train_model(const ctx_ptr& ctx);
@@ -157,6 +176,11 @@ void handle_import(const ctx_ptr& ctx);
 void handle_export(const ctx_ptr& ctx);
 /// A lead object with its score (GET /v1/leads/{id}; gateway/lead_routes.cpp).
 std::string scored_lead_json(const lead& l, const model_registry& models);
+/// "a=1&b=2" → its parameters as sent ("a=1", "b=2"), empty ones left out.
+std::vector<std::string_view> split_params(std::string_view query);
+/// "a=1&b=2" → its percent-decoded pairs; nullopt (after answering 400
+/// invalid_query) when malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> query_pairs(const ctx_ptr& ctx);
 /// Whether the caller's role may do `p`; answers 403 when not.
 bool permitted(const ctx_ptr& ctx, permission p);
 /// A model version (1, 2, ...) from a path segment, or 0 after answering

@@ -19,7 +19,10 @@ std::string_view route_label(route_id r) {
     "GET /v1/jobs/{id}",     "POST /v1/score",       "POST /v1/leads:import",
     "GET /v1/leads:export",  "GET /v1/jobs",         "POST /v1/models:train",
     "GET /v1/models",        "GET /v1/models/{version}", "POST /v1/models/{version}:activate",
-    "POST /v1/models:deactivate", "GET /v1/stream", "unmatched"};
+    "POST /v1/models:deactivate", "GET /v1/stream", "POST /v1/stream/tokens",
+    "POST /v1/webhooks", "GET /v1/webhooks", "GET /v1/webhooks/{id}", "PATCH /v1/webhooks/{id}",
+    "DELETE /v1/webhooks/{id}", "GET /v1/webhooks/{id}/deliveries",
+    "POST /v1/webhooks/{id}/deliveries:replay", "unmatched"};
   static_assert(std::size(labels) == static_cast<size_t>(route_id::count_));
   return labels[static_cast<size_t>(r)];
 }

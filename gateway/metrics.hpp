@@ -49,6 +49,14 @@ enum class route_id : uint8_t {
   activate_predictive,
   deactivate_predictive,
   stream,
+  stream_token,
+  create_webhook,
+  list_webhooks,
+  get_webhook,
+  patch_webhook,
+  delete_webhook,
+  list_deliveries,
+  replay_deliveries,
   unmatched,
   count_
 };

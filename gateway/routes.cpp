@@ -8,6 +8,7 @@
 #include "gateway/context.hpp"
 #include "gateway/problem.hpp"
 #include "protocol/ids.hpp"
+#include "protocol/query.hpp"
 
 namespace hotlead {
 
@@ -55,6 +56,34 @@ void request_ctx::fail(const caf::error& e) {
   fail(to_problem(e));
 }
 
+// -- query strings ------------------------------------------------------------------
+
+std::vector<std::string_view> split_params(std::string_view q) {
+  std::vector<std::string_view> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    if (amp != 0)
+      out.push_back(q.substr(0, amp));
+    q = amp == q.npos ? std::string_view{} : q.substr(amp + 1);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> query_pairs(const ctx_ptr& ctx) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto part : split_params(ctx->query)) {
+    auto eq = part.find('=');
+    auto key = url_decode(part.substr(0, eq));
+    auto value = url_decode(eq == part.npos ? std::string_view{} : part.substr(eq + 1));
+    if (!key || !value) {
+      ctx->fail(errc::invalid_query, "malformed percent-encoding in the query string");
+      return std::nullopt;
+    }
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
 // -- dispatch ---------------------------------------------------------------------
 
 namespace {
@@ -93,6 +122,8 @@ void method_not_allowed(const ctx_ptr& ctx, std::string allow) {
   ctx->reply(std::move(r));
 }
 
+} // namespace
+
 bool authenticate(const ctx_ptr& ctx) {
   auto* cache = ctx->cache;
   auto generation = ctx->env.keys.generation();
@@ -127,6 +158,8 @@ bool authenticate(const ctx_ptr& ctx) {
   }
   return true;
 }
+
+namespace {
 
 bool json_body(const ctx_ptr& ctx, bool ndjson_ok = false) {
   std::string_view ct = ctx->req.content_type;
@@ -224,6 +257,56 @@ void locate(const ctx_ptr& ctx) {
   auto q = target.find('?');
   ctx->path = std::string_view{target}.substr(0, q);
   ctx->query = q == target.npos ? std::string_view{} : std::string_view{target}.substr(q + 1);
+}
+
+} // namespace
+
+namespace {
+
+void dispatch_webhooks(const ctx_ptr& ctx, const segments& sg, const std::string& m) {
+  auto either = [&](route_id get, route_id other, const char* other_method, const char* allow) {
+    ctx->route = m == "GET" ? get : other;
+    if (m == "GET" || m == other_method)
+      return authenticate(ctx);
+    method_not_allowed(ctx, allow);
+    return false;
+  };
+  if (sg.n == 2) {
+    if (either(route_id::list_webhooks, route_id::create_webhook, "POST", "GET, POST")) {
+      if (m == "GET")
+        handle_list_webhooks(ctx);
+      else if (json_body(ctx))
+        handle_create_webhook(ctx);
+    }
+  } else if (sg.n == 3) {
+    ctx->route = m == "PATCH" ? route_id::patch_webhook
+                 : m == "DELETE" ? route_id::delete_webhook
+                                 : route_id::get_webhook;
+    if (m != "GET" && m != "PATCH" && m != "DELETE")
+      return method_not_allowed(ctx, "GET, PATCH, DELETE");
+    if (!authenticate(ctx))
+      return;
+    if (m == "GET")
+      handle_get_webhook(ctx, sg.s[2]);
+    else if (m == "DELETE")
+      handle_delete_webhook(ctx, sg.s[2]);
+    else if (json_body(ctx))
+      handle_patch_webhook(ctx, sg.s[2]);
+  } else if (sg.n == 4 && sg.s[3] == "deliveries") {
+    ctx->route = route_id::list_deliveries;
+    if (m != "GET")
+      return method_not_allowed(ctx, "GET");
+    if (authenticate(ctx))
+      handle_list_deliveries(ctx, sg.s[2]);
+  } else if (sg.n == 4 && sg.s[3] == "deliveries:replay") {
+    ctx->route = route_id::replay_deliveries;
+    if (m != "POST")
+      return method_not_allowed(ctx, "POST");
+    if (authenticate(ctx) && (ctx->req.body.empty() || json_body(ctx)))
+      handle_replay_deliveries(ctx, sg.s[2]);
+  } else {
+    ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path.substr(0, 200)});
+  }
 }
 
 } // namespace
@@ -346,8 +429,14 @@ void dispatch(const ctx_ptr& ctx) {
       if (only("POST", route_id::score_stateless) && authenticate(ctx) && json_body(ctx))
         handle_score_stateless(ctx);
     } else if (sg.n == 2 && sg.s[1] == "stream") {
-      if (only("GET", route_id::stream) && authenticate(ctx))
+      if (only("GET", route_id::stream)) // a key, or a browser's ?token=
         handle_stream(ctx);
+    } else if (sg.n == 3 && sg.s[1] == "stream" && sg.s[2] == "tokens") {
+      if (only("POST", route_id::stream_token) && authenticate(ctx) &&
+          (ctx->req.body.empty() || json_body(ctx)))
+        handle_stream_token(ctx);
+    } else if (sg.s[1] == "webhooks") {
+      dispatch_webhooks(ctx, sg, m);
     } else if (sg.n == 2 && sg.s[1] == "events:batch") {
       if (only("POST", route_id::post_events_batch) && authenticate(ctx) && json_body(ctx, true))
         handle_events_batch(ctx);

@@ -11,6 +11,7 @@
 #include "persistence/log.hpp"
 #include "protocol/json_in.hpp"
 #include "protocol/json_out.hpp"
+#include "protocol/scoring_model.hpp"
 
 namespace hotlead {
 
@@ -107,59 +108,100 @@ void ws_session::handle(std::string_view text) {
   stream_op op;
   if (auto p = parse_stream_op(text, op))
     return fail("", p->detail);
-  if (!op.subscribe) {
-    if (op.topic == "leads")
-      subs_.all = false;
-    else
-      subs_.leads.erase(op.lead);
-  } else {
+  if (op.subscribe)
     subscribe(op);
-  }
+  else
+    unsubscribe(op);
   std::string ack = "{\"type\":\"";
   ack += op.subscribe ? "subscribed" : "unsubscribed";
   ack += "\",\"topic\":";
   append_json_string(ack, op.topic);
+  if (op.kind == stream_op::threshold) {
+    ack += ",\"score\":";
+    ack += format_points(op.rule.score);
+    ack += ",\"hysteresis\":";
+    ack += format_points(op.rule.hysteresis);
+  }
   ack += ",\"seq\":";
   ack += std::to_string(env_.feed ? env_.feed->head(who_.org) : 0);
   ack += '}';
   send(std::make_shared<const std::string>(std::move(ack)));
 }
 
-// A subscription starts now; with resume_from it first replays what the
-// window holds after that seq (or says what is gone with a gap message).
-void ws_session::subscribe(const stream_op& op) {
-  subscription before = subs_;
-  if (op.topic == "leads")
-    subs_.all = true;
-  else
-    subs_.leads.insert(op.lead);
-  const auto& resume_from = op.resume_from;
+// Messages published before now that have not reached this io thread yet
+// go through the topics held so far, so a new topic never hides them.
+void ws_session::catch_up() {
   if (!env_.feed)
     return;
-  if (!resume_from) {
-    // Live from here: what was published before this moment is not sent.
+  bool any = subs_.all || subs_.jobs || !subs_.leads.empty() || !subs_.thresholds.empty();
+  if (!any) {
     last_seq_ = std::max(last_seq_, env_.feed->head(who_.org));
     return;
   }
-  auto r = env_.feed->since(who_.org, *resume_from);
-  if (*resume_from + 1 < r.oldest) {
-    std::string gap = "{\"type\":\"gap\",\"from\":" + std::to_string(*resume_from + 1) +
+  auto r = env_.feed->since(who_.org, last_seq_);
+  for (auto& m : r.messages)
+    deliver(m);
+  last_seq_ = std::max(last_seq_, r.head);
+}
+
+// A topic starts now; with resume_from it first replays what the window
+// holds after that seq for this topic (or says what is gone with a gap
+// message). Subscribing again to a threshold starts its view afresh.
+void ws_session::subscribe(const stream_op& op) {
+  catch_up();
+  bool old_all = subs_.all, old_jobs = subs_.jobs, old_lead = subs_.leads.count(op.lead) > 0;
+  threshold_view* view = nullptr;
+  switch (op.kind) {
+    case stream_op::leads: subs_.all = true; break;
+    case stream_op::jobs: subs_.jobs = true; break;
+    case stream_op::one_lead: subs_.leads.insert(op.lead); break;
+    case stream_op::threshold: {
+      std::erase_if(subs_.thresholds, [&](auto& t) { return t.rule.score == op.rule.score; });
+      view = &subs_.thresholds.emplace_back(threshold_view{op.rule, {}});
+      break;
+    }
+  }
+  if (!env_.feed || !op.resume_from)
+    return;
+  auto r = env_.feed->since(who_.org, *op.resume_from);
+  if (*op.resume_from + 1 < r.oldest) {
+    std::string gap = "{\"type\":\"gap\",\"from\":" + std::to_string(*op.resume_from + 1) +
                       ",\"to\":" + std::to_string(r.oldest - 1) +
                       ",\"detail\":\"these messages are older than the replay window "
                       "(stream.replay_window); re-read the leads you need\"}";
     send(std::make_shared<const std::string>(std::move(gap)));
   }
+  // Whether the topics held before this one sent `m` already.
+  auto was_sent = [&](const feed_message& m) {
+    if (m.type == feed_type::job_progress)
+      return old_jobs;
+    return old_all || (m.lead == op.lead ? old_lead : subs_.leads.count(m.lead) > 0);
+  };
   for (auto& m : r.messages) {
-    bool had = before.all || before.leads.count(m.lead) > 0;
-    if (m.seq <= last_seq_ && had)
-      continue; // sent already under an earlier subscription
-    if (matches(m))
+    if (m.seq > last_seq_) {
+      deliver(m); // published since catch_up(): every topic's, this one included
+    } else if (view) {
+      step(*view, m);
+    } else if (matches(m) && !was_sent(m)) {
       send(m.json);
+    }
   }
-  last_seq_ = std::max(last_seq_, r.head);
+}
+
+void ws_session::unsubscribe(const stream_op& op) {
+  switch (op.kind) {
+    case stream_op::leads: subs_.all = false; break;
+    case stream_op::jobs: subs_.jobs = false; break;
+    case stream_op::one_lead: subs_.leads.erase(op.lead); break;
+    case stream_op::threshold:
+      std::erase_if(subs_.thresholds, [&](auto& t) { return t.rule.score == op.rule.score; });
+      break;
+  }
 }
 
 bool ws_session::matches(const feed_message& m) const {
+  if (m.type == feed_type::job_progress)
+    return subs_.jobs;
   return subs_.all || subs_.leads.count(m.lead) > 0;
 }
 
@@ -167,8 +209,30 @@ void ws_session::deliver(const feed_message& m) {
   if (closing_ || m.seq <= last_seq_)
     return; // replayed already, or from before the subscription
   last_seq_ = m.seq;
+  emit(m);
+}
+
+void ws_session::emit(const feed_message& m) {
   if (matches(m))
     send(m.json);
+  if (m.type != feed_type::job_progress)
+    for (auto& t : subs_.thresholds)
+      step(t, m);
+}
+
+void ws_session::step(threshold_view& t, const feed_message& m) {
+  if (m.type == feed_type::lead_deleted) {
+    t.hot.erase(m.lead);
+    return;
+  }
+  auto c = threshold_step(t.rule, t.hot.count(m.lead) > 0, m.total);
+  if (c == crossing::none)
+    return;
+  if (c == crossing::up)
+    t.hot.insert(m.lead);
+  else
+    t.hot.erase(m.lead);
+  send(std::make_shared<const std::string>(threshold_json(m, t.rule, c)));
 }
 
 void ws_session::send(std::shared_ptr<const std::string> text) {

@@ -58,16 +58,28 @@ public:
   void deliver(const feed_message& m);
 
 private:
+  // One "threshold" topic: its rule and which leads are hot in its view
+  // (protocol/feed.hpp threshold_step).
+  struct threshold_view {
+    threshold_rule rule;
+    std::unordered_set<uint64_t> hot;
+  };
   struct subscription {
     bool all = false;                    // topic "leads"
+    bool jobs = false;                   // topic "jobs"
     std::unordered_set<uint64_t> leads;  // topics "lead:<id>"
+    std::vector<threshold_view> thresholds; // topics "threshold", one per score
   };
   void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void handle(std::string_view text);
   void subscribe(const stream_op& op);
+  void unsubscribe(const stream_op& op);
+  void catch_up();
   bool matches(const feed_message& m) const;
+  void emit(const feed_message& m);
+  void step(threshold_view& t, const feed_message& m);
   void send(std::shared_ptr<const std::string> text);
   void do_write();
   void fail(std::string_view op, std::string detail);

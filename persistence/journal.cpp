@@ -116,14 +116,10 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   std::vector<std::pair<uint64_t, uint64_t>> heads_before; // org -> head, to undo a failure
   for (auto& e : batch)
     for (auto& op : e.ops) {
-      switch (op.kind) {
-        case write_op::put: wb.Put(db_.family_of(op.key), op.key, op.value); break;
-        case write_op::del: wb.Delete(db_.family_of(op.key), op.key); break;
-        case write_op::del_range:
-          wb.DeleteRange(db_.family_of(op.key), op.key, op.value);
-          break;
-        case write_op::feed: add_feed(wb, op, feed, heads_before); break;
-      }
+      if (op.kind == write_op::feed)
+        add_feed(wb, op, feed, heads_before);
+      else
+        add_op(wb, op);
     }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
@@ -131,6 +127,8 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   if (!st.ok()) {
     for (auto& [org, head] : heads_before) // nothing was stored: the numbers are free again
       feed_.heads[org] = head;
+    if (!feed.empty() && feed_.settled)
+      feed_.settled(false);
     ++stats_.failures;
     {
       std::lock_guard lock{mtx_};
@@ -142,9 +140,22 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   }
   ++stats_.commits;
   stats_.bytes += wb.GetDataSize();
-  if (!feed.empty() && feed_.sink)
-    feed_.sink(std::move(feed));
+  if (!feed.empty()) {
+    if (feed_.sink)
+      feed_.sink(std::move(feed));
+    if (feed_.settled)
+      feed_.settled(true);
+  }
   return std::nullopt;
+}
+
+void journal::add_op(rocksdb::WriteBatch& wb, const write_op& op) {
+  switch (op.kind) {
+    case write_op::put: wb.Put(db_.family_of(op.key), op.key, op.value); break;
+    case write_op::del: wb.Delete(db_.family_of(op.key), op.key); break;
+    case write_op::del_range: wb.DeleteRange(db_.family_of(op.key), op.key, op.value); break;
+    case write_op::feed: break; // numbered by add_feed
+  }
 }
 
 // Numbers one feed op (the org's next seq: commit order), stores it as
@@ -169,6 +180,12 @@ void journal::add_feed(rocksdb::WriteBatch& wb, const write_op& op,
   if (feed_.window > 0 && m.seq > feed_.window)
     wb.Delete(keys::feed(m.org, m.seq - feed_.window));
   m.json = std::move(json);
+  if (feed_.tap) {
+    std::vector<write_op> extra;
+    feed_.tap(m, extra);
+    for (auto& x : extra)
+      add_op(wb, x);
+  }
   out.push_back(std::move(m));
 }
 

@@ -45,6 +45,13 @@ struct feed_setup {
   size_t window = 10000;
   std::unordered_map<uint64_t, uint64_t> heads; // org -> last seq stored
   std::function<void(std::vector<feed_message>&&)> sink;
+  /// Sees each message as it is numbered, while its batch is built, and
+  /// may add writes to the same batch (the webhook outbox: a delivery is
+  /// durable exactly when its change is).
+  std::function<void(const feed_message&, std::vector<write_op>&)> tap;
+  /// After a batch that carried messages: true once durable (after sink),
+  /// false when it failed (what tap added was not written).
+  std::function<void(bool durable)> settled;
 };
 
 struct journal_stats {
@@ -97,6 +104,7 @@ private:
   std::optional<problem> commit(std::vector<entry>& batch);
   void add_feed(rocksdb::WriteBatch& wb, const write_op& op, std::vector<feed_message>& out,
                 std::vector<std::pair<uint64_t, uint64_t>>& heads_before);
+  void add_op(rocksdb::WriteBatch& wb, const write_op& op);
 
   store& db_;
   bool sync_;

@@ -22,6 +22,11 @@
 //                          feed_op_key (type, org, lead, totals), then its
 //                          JSON (protocol/feed.hpp; the last
 //                          stream.replay_window of each org)
+//   'W' org id, hook id → a webhook: its JSON with the secret (protocol/webhook)
+//   'Y' hook id, id     → one delivery of a webhook: its JSON, a newline, its
+//                          next attempt (ms), a newline, its body
+//                          (protocol/webhook encode_delivery)
+//   'T' hook id, lead id → "": the lead is hot in the webhook's threshold view
 //   'H' lead id, seq    → score history entry: be64 total (hundredths, as
 //                          two's complement), then the entry (protocol/codec
 //                          encode_history; JSON before; bounded per lead)
@@ -98,6 +103,23 @@ inline std::string active_predictive(uint64_t org) {
 
 inline std::string feed(uint64_t org, uint64_t seq) {
   return tagged('F', org, seq);
+}
+
+inline std::string webhook(uint64_t org, uint64_t hook) {
+  return tagged('W', org, hook);
+}
+
+inline std::string delivery(uint64_t hook, uint64_t id) {
+  return tagged('Y', hook, id);
+}
+
+inline std::string hot_lead(uint64_t hook, uint64_t lead_id) {
+  return tagged('T', hook, lead_id);
+}
+
+/// The first key after every key of `tag` under `a` (for range deletes).
+inline std::string tagged_end(char tag, uint64_t a) {
+  return tagged(tag, a, UINT64_MAX) + '\xff';
 }
 
 inline std::string history(uint64_t lead_id, uint64_t seq) {

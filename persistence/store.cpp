@@ -64,9 +64,14 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
   rocksdb::ColumnFamilyOptions history_opts{opts};
   history_opts.memtable_factory.reset(new rocksdb::SkipListFactory);
   history_opts.write_buffer_size = 16 << 20;
+  // Webhooks, their deliveries and hot views ('W', 'Y', 'T' keys) likewise:
+  // the sender reads a delivery before each attempt.
+  rocksdb::ColumnFamilyOptions webhook_opts{history_opts};
+  webhook_opts.write_buffer_size = 8 << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
     {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{opts}},
-    {"history", history_opts}};
+    {"history", history_opts},
+    {"webhooks", webhook_opts}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   std::error_code ec;
@@ -80,12 +85,19 @@ std::unique_ptr<store> store::open(const std::string& dir, std::optional<problem
   }
   auto s = std::unique_ptr<store>{new store{db, dir}};
   s->history_ = handles[1];
+  s->webhooks_ = handles[2];
   db->DestroyColumnFamilyHandle(handles[0]); // the default family's handle is the DB's own
   return s;
 }
 
 rocksdb::ColumnFamilyHandle* store::family_of(std::string_view key) const {
-  return !key.empty() && key[0] == 'H' ? history_ : db_->DefaultColumnFamily();
+  if (key.empty())
+    return db_->DefaultColumnFamily();
+  if (key[0] == 'H')
+    return history_;
+  if (key[0] == 'W' || key[0] == 'Y' || key[0] == 'T')
+    return webhooks_;
+  return db_->DefaultColumnFamily();
 }
 
 std::optional<uint64_t> store::free_bytes() const {
@@ -99,6 +111,7 @@ void store::compact() {
   rocksdb::CompactRangeOptions co;
   db_->CompactRange(co, nullptr, nullptr);
   db_->CompactRange(co, history_, nullptr, nullptr);
+  db_->CompactRange(co, webhooks_, nullptr, nullptr);
 }
 
 store::~store() {
@@ -113,11 +126,14 @@ void store::close(bool sync_wal) {
     rocksdb::FlushOptions fo;
     db_->Flush(fo);
     db_->Flush(fo, history_);
+    db_->Flush(fo, webhooks_);
     db_->FlushWAL(true);
   }
-  if (history_)
-    db_->DestroyColumnFamilyHandle(history_);
-  history_ = nullptr;
+  for (auto** cf : {&history_, &webhooks_}) {
+    if (*cf)
+      db_->DestroyColumnFamilyHandle(*cf);
+    *cf = nullptr;
+  }
   db_->Close();
   delete db_;
   db_ = nullptr;

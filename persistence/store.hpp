@@ -99,6 +99,22 @@ public:
 
   /// The journaled change feed ('F'), oldest first per org. Messages more than `window` behind their org's
   /// last one (a window made smaller since) are deleted, not visited.
+  /// Every key with tag `tag` (and a prefix `under` after it, e.g. an id),
+  /// in key order; `fn` returns false to stop. For the tags of families
+  /// with a skiplist memtable (webhooks), which may be read while running.
+  std::optional<problem> visit_tag(char tag, std::string_view under,
+                                  const std::function<bool(std::string_view key,
+                                                           std::string_view value)>& fn);
+
+  /// The same keys newest first (descending), from the last one before
+  /// `before` (a whole key; empty: from the last one).
+  std::optional<problem> visit_tag_back(char tag, std::string_view under, std::string_view before,
+                                       const std::function<bool(std::string_view key,
+                                                                std::string_view value)>& fn);
+
+  /// One value (of a webhook family key), or nullopt when absent.
+  std::optional<std::string> get(std::string_view key);
+
   std::optional<problem> scan_feed(size_t window,
                                    const std::function<void(feed_message&&)>& fn);
 
@@ -134,6 +150,7 @@ private:
   rocksdb::DB* db_;
   std::string dir_;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::ColumnFamilyHandle* webhooks_ = nullptr; // 'W', 'Y' and 'T' keys
 };
 
 /// Copies a checkpoint into `data_dir`'s database folder (which must be

@@ -1,4 +1,5 @@
-// The change feed's journaled window ('F' keys), read at start-up.
+// The change feed's journaled window ('F' keys), read at start-up, and the
+// plain reads the webhooks use ('W', 'Y', 'T' keys).
 #include <rocksdb/db.h>
 
 #include <memory>
@@ -17,6 +18,57 @@ problem feed_error(const rocksdb::Status& st) {
 }
 
 } // namespace
+
+std::optional<problem> store::visit_tag(
+  char tag, std::string_view under,
+  const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+  std::string prefix(1, tag);
+  prefix += under;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{}, family_of(prefix))};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (!fn({k.data(), k.size()}, {v.data(), v.size()}))
+      break;
+  }
+  if (!it->status().ok())
+    return problem{errc::storage_error, "scan of '" + std::string(1, tag) +
+                                          "' keys: " + it->status().ToString()};
+  return std::nullopt;
+}
+
+std::optional<problem> store::visit_tag_back(
+  char tag, std::string_view under, std::string_view before,
+  const std::function<bool(std::string_view key, std::string_view value)>& fn) {
+  std::string prefix(1, tag);
+  prefix += under;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{}, family_of(prefix))};
+  if (before.empty()) {
+    it->SeekForPrev(prefix + std::string(16, '\xff'));
+  } else {
+    it->SeekForPrev(before);
+    if (it->Valid() && it->key() == before)
+      it->Prev();
+  }
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (!fn({k.data(), k.size()}, {v.data(), v.size()}))
+      break;
+  }
+  if (!it->status().ok())
+    return problem{errc::storage_error, "scan of '" + std::string(1, tag) +
+                                          "' keys: " + it->status().ToString()};
+  return std::nullopt;
+}
+
+std::optional<std::string> store::get(std::string_view key) {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions{}, family_of(key), key, &value);
+  if (!st.ok())
+    return std::nullopt;
+  return value;
+}
 
 std::optional<problem> store::scan_feed(size_t window,
                                         const std::function<void(feed_message&&)>& fn) {

@@ -15,7 +15,12 @@
 
 namespace hotlead {
 
-enum class feed_type : uint8_t { lead_created = 1, lead_updated = 2, lead_deleted = 3 };
+enum class feed_type : uint8_t {
+  lead_created = 1,
+  lead_updated = 2,
+  lead_deleted = 3,
+  job_progress = 4, // `lead` is the job's id; totals unused
+};
 
 std::string_view feed_type_name(feed_type t);
 
@@ -46,5 +51,38 @@ bool decode_feed_op_key(std::string_view key, feed_message& m);
 
 /// `{"seq":N,` + members + `}`.
 std::string feed_json(uint64_t seq, std::string_view members);
+
+// -- threshold crossings (hot-lead alerts) --------------------------------------
+// A threshold subscription (WebSocket topic "threshold", a webhook's
+// threshold filter) keeps its own view of which leads are hot. A lead not
+// hot in the view becomes hot (an "up" crossing) when a change leaves its
+// total at or above `score`; a hot lead cools (a "down" crossing) only
+// when a change leaves it below `score - hysteresis`, so a total hovering
+// at the edge alerts once. A view starts with no hot lead: a lead already
+// above the threshold alerts "up" at its next change. WebSocket and
+// webhooks share this rule, so they never disagree.
+
+struct threshold_rule {
+  int64_t score = 0;      // hundredths of a point, like totals
+  int64_t hysteresis = 0; // hundredths
+};
+
+enum class crossing : uint8_t { none, up, down };
+
+/// What a lead's change to `total` does in a view where it is `hot` or not.
+inline crossing threshold_step(const threshold_rule& r, bool hot, int64_t total) {
+  if (!hot && total >= r.score)
+    return crossing::up;
+  if (hot && total < r.score - r.hysteresis)
+    return crossing::down;
+  return crossing::none;
+}
+
+/// The alert for a crossing caused by lead message `m`: its JSON with type
+/// "lead.threshold_crossed", the direction, the threshold and the change's
+/// own type as "change", e.g. {"seq":9,"type":"lead.threshold_crossed",
+/// "direction":"up","threshold":80,"hysteresis":5,"change":"lead.updated",
+/// "lead_id":...,"score":{...}}.
+std::string threshold_json(const feed_message& m, const threshold_rule& r, crossing c);
 
 } // namespace hotlead

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/errors.hpp"
+#include "protocol/feed.hpp"
 #include "protocol/lead.hpp"
 #include "protocol/limits.hpp"
 #include "protocol/org.hpp"
@@ -72,14 +73,21 @@ std::optional<problem> parse_snapshot_request(std::string_view body, std::string
 std::optional<std::string> normalize_email(std::string_view text);
 
 /// A client message of a WebSocket subscription (GET /v1/stream):
-/// {"op": "subscribe"|"unsubscribe", "topic": "leads"|"lead:<id>",
-///  "resume_from": seq (subscribe only)}.
+/// {"op": "subscribe"|"unsubscribe", "topic": "leads"|"lead:<id>"|
+///  "threshold"|"jobs", "score": points and "hysteresis": points (threshold
+///  only), "resume_from": seq (subscribe only)}.
 struct stream_op {
+  enum topic_t : uint8_t { leads, one_lead, threshold, jobs };
   bool subscribe = true;
+  topic_t kind = leads;
   std::string topic;
-  uint64_t lead = 0; // the id of a "lead:<id>" topic
+  uint64_t lead = 0;         // the id of a "lead:<id>" topic
+  threshold_rule rule;       // a "threshold" topic's (hysteresis 5 points unless given)
   std::optional<uint64_t> resume_from;
 };
 std::optional<problem> parse_stream_op(std::string_view text, stream_op& out);
+
+/// POST /v1/stream/tokens: {"ttl_seconds": 10..3600} (optional).
+std::optional<problem> parse_token_request(std::string_view body, uint32_t& ttl_seconds);
 
 } // namespace hotlead

@@ -26,6 +26,8 @@ bool allowed(role r, permission p) {
       return r == role::admin || r == role::manager || r == role::sales_rep;
     case permission::delete_leads:
       return r == role::admin || r == role::manager;
+    case permission::manage_webhooks:
+      return r == role::admin || r == role::manager;
     case permission::manage_keys:
       return r == role::admin || r == role::root;
     case permission::manage_orgs:

@@ -25,6 +25,7 @@ enum class permission : uint8_t {
   manage_keys,  // admin (and root)
   manage_orgs,  // root
   operate,      // root: snapshots and other admin operations
+  manage_webhooks, // admin, manager
 };
 
 /// The permission matrix (documented in the README).

@@ -1,0 +1,161 @@
+#include "actors/webhooks.hpp"
+
+#include <algorithm>
+
+#include "persistence/keys.hpp"
+#include "persistence/log.hpp"
+#include "persistence/store.hpp"
+
+namespace hotlead {
+
+std::optional<problem> webhook_book::load(store& db) {
+  std::lock_guard lock{mtx_};
+  size_t bad = 0;
+  auto err = db.visit_tag('W', {}, [&](std::string_view k, std::string_view v) {
+    auto w = k.size() == 17 ? decode_webhook(v, keys::get_be64(k.substr(1))) : std::nullopt;
+    if (!w) {
+      ++bad;
+      return true;
+    }
+    org_of_[w->id] = w->org;
+    by_org_[w->org].push_back(std::move(*w));
+    return true;
+  });
+  if (err)
+    return err;
+  err = db.visit_tag('T', {}, [&](std::string_view k, std::string_view) {
+    if (k.size() == 17)
+      hot_[keys::get_be64(k.substr(1))].insert(keys::get_be64(k.substr(9)));
+    return true;
+  });
+  if (err)
+    return err;
+  err = db.visit_tag('Y', {}, [&](std::string_view k, std::string_view) {
+    if (k.size() == 17)
+      last_id_ = std::max(last_id_, keys::get_be64(k.substr(9)));
+    return true;
+  });
+  if (bad > 0)
+    component_log("store")->warn("skipped {} unreadable webhook records", bad);
+  return err;
+}
+
+std::vector<webhook> webhook_book::list(uint64_t org) const {
+  std::lock_guard lock{mtx_};
+  auto i = by_org_.find(org);
+  return i == by_org_.end() ? std::vector<webhook>{} : i->second;
+}
+
+std::optional<webhook> webhook_book::find(uint64_t org, uint64_t id) const {
+  std::lock_guard lock{mtx_};
+  auto i = by_org_.find(org);
+  if (i == by_org_.end())
+    return std::nullopt;
+  for (auto& w : i->second)
+    if (w.id == id)
+      return w;
+  return std::nullopt;
+}
+
+std::optional<webhook> webhook_book::find_any(uint64_t id) const {
+  uint64_t org = 0;
+  {
+    std::lock_guard lock{mtx_};
+    auto i = org_of_.find(id);
+    if (i == org_of_.end())
+      return std::nullopt;
+    org = i->second;
+  }
+  return find(org, id);
+}
+
+void webhook_book::put(const webhook& w, bool reset_view) {
+  std::lock_guard lock{mtx_};
+  auto& hooks = by_org_[w.org];
+  auto i = std::find_if(hooks.begin(), hooks.end(), [&](auto& x) { return x.id == w.id; });
+  if (i == hooks.end())
+    hooks.push_back(w);
+  else
+    *i = w;
+  org_of_[w.id] = w.org;
+  if (reset_view)
+    hot_.erase(w.id);
+}
+
+void webhook_book::remove(uint64_t org, uint64_t id) {
+  std::lock_guard lock{mtx_};
+  auto i = by_org_.find(org);
+  if (i != by_org_.end()) {
+    std::erase_if(i->second, [&](auto& w) { return w.id == id; });
+    if (i->second.empty())
+      by_org_.erase(i);
+  }
+  org_of_.erase(id);
+  hot_.erase(id);
+}
+
+void webhook_book::tap(const feed_message& m, std::vector<write_op>& ops) {
+  std::lock_guard lock{mtx_};
+  auto i = by_org_.find(m.org);
+  if (i == by_org_.end())
+    return;
+  for (auto& w : i->second) {
+    if (!w.active)
+      continue;
+    if (w.kinds & kind_of(m.type))
+      add_delivery(w, m, feed_type_name(m.type), *m.json, ops);
+    if (!(w.kinds & kind_threshold) || !w.threshold || m.type == feed_type::job_progress)
+      continue;
+    auto& hot = hot_[w.id];
+    if (m.type == feed_type::lead_deleted) {
+      if (hot.erase(m.lead))
+        ops.push_back({write_op::del, keys::hot_lead(w.id, m.lead), {}});
+      continue;
+    }
+    auto c = threshold_step(*w.threshold, hot.count(m.lead) > 0, m.total);
+    if (c == crossing::none)
+      continue;
+    if (c == crossing::up) {
+      hot.insert(m.lead);
+      ops.push_back({write_op::put, keys::hot_lead(w.id, m.lead), {}});
+    } else {
+      hot.erase(m.lead);
+      ops.push_back({write_op::del, keys::hot_lead(w.id, m.lead), {}});
+    }
+    add_delivery(w, m, "lead.threshold_crossed", threshold_json(m, *w.threshold, c), ops);
+  }
+}
+
+void webhook_book::add_delivery(const webhook& w, const feed_message& m, std::string_view type,
+                                std::string_view data, std::vector<write_op>& ops) {
+  delivery d;
+  // Time-ordered (ms * 1024), above every id so far: unique across restarts.
+  last_id_ = std::max(last_id_ + 1, static_cast<uint64_t>(now_ms()) * 1024); // under mtx_
+  d.id = last_id_;
+  d.hook = w.id;
+  d.seq = m.seq;
+  d.type = type;
+  d.created_at = now_ms();
+  d.next_at = d.created_at;
+  d.body = delivery_body(d.id, w.id, type, d.created_at, data);
+  ops.push_back({write_op::put, keys::delivery(w.id, d.id), encode_delivery(d)});
+  fresh_.push_back({w.id, d.id, d.next_at});
+}
+
+void webhook_book::settled(bool durable) {
+  if (fresh_.empty())
+    return;
+  if (!durable) { // the batch was not written: neither were its deliveries
+    fresh_.clear();
+    return;
+  }
+  if (taker_)
+    taker_(std::move(fresh_));
+  fresh_.clear();
+}
+
+void webhook_book::on_deliveries(std::function<void(std::vector<due>&&)> taker) {
+  taker_ = std::move(taker);
+}
+
+} // namespace hotlead
