@@ -162,6 +162,11 @@ class StreamTest(harness.ServerTestCase):
                                    ({"op": "subscribe", "topic": "everything"}, "unknown topic"),
                                    ({"op": "subscribe", "topic": "lead:xyz"}, "lead id"),
                                    ({"op": "watch", "topic": "leads"}, "op"),
+                                   ({"op": "subscribe", "topic": "threshold"}, "'score'"),
+                                   ({"op": "subscribe", "topic": "leads", "score": 5},
+                                    "belong to topic 'threshold'"),
+                                   ({"op": "subscribe", "topic": "threshold", "score": 50,
+                                     "hysteresis": -1}, "hysteresis"),
                                    ({"topic": "leads"}, "'op' is required")]:
                     await ws.send(bad if isinstance(bad, str) else json.dumps(bad))
                     m = await recv_json(ws)
@@ -178,6 +183,66 @@ class StreamTest(harness.ServerTestCase):
         self.assertEqual(e.exception.status_code, 401)
         res = self.srv.request("GET", "/v1/stream", key=self.key)
         self.assertProblem(res, 426, "upgrade_required")
+
+    def test_browser_token_in_the_query(self):
+        res = self.srv.request("POST", "/v1/stream/tokens", {"ttl_seconds": 60}, key=self.key)
+        grant = self.assertStatus(res, 201)
+        self.assertEqual(grant["ttl_seconds"], 60)
+        self.assertEqual(grant["url"], "/v1/stream?token=" + grant["token"])
+        lead = self.srv.create_lead(self.key, {"email": "tok@x.io"})
+
+        async def go(token):
+            url = ws_url(self.srv) + "?token=" + token
+            async with websockets.connect(url, open_timeout=TIMEOUT) as ws:  # no header
+                await ws.send(json.dumps({"op": "subscribe", "topic": "lead:" + lead["id"]}))
+                self.assertEqual((await recv_json(ws))["type"], "subscribed")
+                self.event(lead["id"])
+                return await recv_json(ws)
+        m = self.run_async(go(grant["token"]))
+        self.assertEqual((m["type"], m["lead_id"]), ("lead.updated", lead["id"]))
+
+        tampered = grant["token"][:-1] + ("0" if grant["token"][-1] != "0" else "1")
+        for token in (tampered, "garbage"):
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                self.run_async(go(token))
+            self.assertEqual(e.exception.status_code, 401)
+        for body in ({"ttl_seconds": 5}, {"ttl_seconds": 99999}, {"ttl": 60}):
+            res = self.srv.request("POST", "/v1/stream/tokens", body, key=self.key)
+            self.assertEqual(res[0], 400, body)
+        # revoking the key revokes its tokens
+        res = self.srv.request("GET", "/v1/orgs/%s/keys" % self.org, key=self.srv.root_key)
+        keys = self.assertStatus(res, 200)["data"]
+        res = self.srv.request("DELETE", "/v1/orgs/%s/keys/%s" % (self.org, keys[0]["id"]),
+                               key=self.srv.root_key)
+        self.assertStatus(res, 204)
+        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+            self.run_async(go(grant["token"]))
+        self.assertEqual(e.exception.status_code, 401)
+
+    def test_jobs_topic_reports_a_rescore(self):
+        for i in range(3):
+            self.srv.create_lead(self.key, {"email": "j%d@x.io" % i})
+        res = self.srv.request("GET", "/v1/scoring-model", key=self.key)
+        model = self.assertStatus(res, 200)["model"]
+        model["grades"] = {"A": 81, "B": 61, "C": 31}
+
+        async def go():
+            async with self.connect() as ws:
+                await ws.send(json.dumps({"op": "subscribe", "topic": "jobs"}))
+                self.assertEqual((await recv_json(ws))["type"], "subscribed")
+                res = self.srv.request("PUT", "/v1/scoring-model", model, key=self.key)
+                version = self.assertStatus(res, 201)["version"]
+                res = self.srv.request("POST", "/v1/scoring-model/%d:activate" % version,
+                                       key=self.key)
+                job = self.assertStatus(res, 202)
+                msgs = await recv_until(ws, lambda m: m.get("job", {}).get("state") == "done")
+                return job, msgs
+        job, msgs = self.run_async(go())
+        for m in msgs:  # lead changes are not on this topic: only the job's progress
+            self.assertEqual(m["type"], "job.progress")
+            self.assertEqual(m["job_id"], job["id"])
+        self.assertEqual(msgs[-1]["job"]["total"], 3)
+        self.assertEqual([m["seq"] for m in msgs], sorted(m["seq"] for m in msgs))
 
     def test_a_client_that_stops_reading_is_dropped_and_writers_go_on(self):
         srv = harness.start_server(self, extra_args=("--set", "stream.max_queue=20",

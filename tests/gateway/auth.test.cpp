@@ -44,3 +44,34 @@ TEST_CASE("the permission matrix") {
   CHECK(allowed(role::root, permission::manage_orgs));
   CHECK_FALSE(allowed(role::admin, permission::manage_orgs));
 }
+
+TEST_CASE("hmac-sha256 matches RFC 4231 test case 2") {
+  CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_CASE("stream tokens: valid until expiry, refused when altered or the key is revoked") {
+  key_table t;
+  auto secret = new_key_secret();
+  api_key k{sha256_hex(secret), 5, 9, role::viewer, "browser", 0};
+  t.add(k, {});
+  stream_tokens tokens{"node-secret"};
+  principal who{9, role::viewer, 5, {}};
+  auto token = tokens.issue(who, 10'000);
+  std::string why;
+  auto got = tokens.verify(token, 9'999, t, why);
+  REQUIRE(got);
+  CHECK(got->org == 9);
+  CHECK(got->key_id == 5);
+  CHECK_FALSE(tokens.verify(token, 10'000, t, why));
+  CHECK(why.find("expired") != std::string::npos);
+  auto altered = token;
+  altered[0] = altered[0] == '1' ? '2' : '1'; // another org, same mac
+  CHECK_FALSE(tokens.verify(altered, 0, t, why));
+  CHECK(why.find("not valid") != std::string::npos);
+  CHECK_FALSE(stream_tokens{"other-secret"}.verify(token, 0, t, why));
+  CHECK_FALSE(tokens.verify("no dots", 0, t, why));
+  t.remove(k.hash);
+  CHECK_FALSE(tokens.verify(token, 0, t, why));
+  CHECK(why.find("revoked") != std::string::npos);
+}
