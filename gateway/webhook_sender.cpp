@@ -206,6 +206,11 @@ std::chrono::milliseconds webhook_sender::backoff(uint32_t attempts) {
 
 void webhook_sender::finish(uint64_t hook, delivery d, int status, std::string error, uint32_t ms,
                             std::optional<std::chrono::milliseconds> retry_after) {
+  auto& q = hooks_[hook];
+  if (!book_.find_any(hook)) { // deleted meanwhile, with its records: write nothing back
+    --q.in_flight;
+    return;
+  }
   auto now = now_ms();
   bool ok = status >= 200 && status < 300;
   bool final = status >= 400 && status < 500 && status != 408 && status != 429;
@@ -230,7 +235,6 @@ void webhook_sender::finish(uint64_t hook, delivery d, int status, std::string e
   }
   std::vector<write_op> ops;
   ops.push_back({write_op::put, keys::delivery(hook, d.id), encode_delivery(d)});
-  auto& q = hooks_[hook];
   if (ok) {
     q.delivered.push_back(d.id);
     while (q.delivered.size() > opt_.keep_delivered) {
