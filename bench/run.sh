@@ -2,8 +2,9 @@
 # hotlead benchmarks, each next to a reference measured in the same run on
 # the same machine. See bench/README.md.
 #
-#   bench/run.sh [reads|writes|mixed|recovery|score|all] [--quick] [--repeat N]
-#                [--duration SECS] [--leads N] [--connections N] [--keep]
+#   bench/run.sh [reads|writes|mixed|recovery|score|import|rescore|train|ws-fanout|all]
+#                [--quick] [--repeat N] [--duration SECS] [--leads N] [--connections N]
+#                [--subscribers N] [--rate R] [--low-rate R] [--keep]
 #
 #   reads     nginx fixed 200 "ok" (1 and 2 workers), nginx fixed 200 with the same
 #             lead JSON, vs hotlead GET /v1/leads/{id} (--durability async, 10k leads
@@ -25,6 +26,13 @@
 #             with lead reads timed before and during the job
 #   train     the same leads: POST /v1/models:train on all of them (every status
 #             labelled), the job's seconds, reads timed before and during it
+#   ws-fanout --subscribers N (default 1000) WebSocket subscribers of the change
+#             feed (hotlead-wsfanout, --durability sync): write-to-delivery latency
+#             with writes paced at --rate (default 10000/s) and at --low-rate
+#             (default 50/s, 0 skips it), and writes/s as fast as --connections go
+#             with the subscribers attached vs without (target: within 20%)
+#
+# `all` is reads, writes, mixed and recovery.
 #
 # Installs with apt-get when missing: nginx-light (or nginx), redis-server
 # (brings redis-cli, redis-benchmark), wrk, curl. Builds Release in build-bench/.
@@ -43,12 +51,16 @@ CONNS=64
 KEEP=0
 SETUP_LEADS=10000
 SETUP_EVENTS=20
+SUBSCRIBERS=1000 # ws-fanout
+WS_RATE=10000
+WS_LOW_RATE=50
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# The comment block at the top of this file.
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    reads|writes|mixed|recovery|score|import|rescore|train|all) WHAT="$1" ;;
+    reads|writes|mixed|recovery|score|import|rescore|train|ws-fanout|all) WHAT="$1" ;;
     score-stateless) WHAT=score ;;   # the issue's names for the same scenarios
     post-event) WHAT=writes ;;
     --quick) QUICK=1 ;;
@@ -56,6 +68,9 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift ;;
     --leads) LEADS="$2"; shift ;;
     --connections) CONNS="$2"; shift ;;
+    --subscribers) SUBSCRIBERS="$2"; shift ;;
+    --rate) WS_RATE="$2"; shift ;;
+    --low-rate) WS_LOW_RATE="$2"; shift ;;
     --keep) KEEP=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -112,7 +127,8 @@ install_missing() {
 build() {
   log "building Release in $BUILD (ninja -j2)"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  if ! ninja -C "$BUILD" -j2 hotlead hotlead-bench hotlead-gen >"$BUILD/bench-build.log" 2>&1; then
+  if ! ninja -C "$BUILD" -j2 hotlead hotlead-bench hotlead-gen hotlead-wsfanout \
+    >"$BUILD/bench-build.log" 2>&1; then
     tail -40 "$BUILD/bench-build.log" >&2
     echo "run.sh: build failed (full log: $BUILD/bench-build.log)" >&2
     exit 1
@@ -122,6 +138,7 @@ build() {
 HOTLEAD="$BUILD/hotlead"
 BENCH="$BUILD/hotlead-bench"
 GEN="$BUILD/hotlead-gen"
+WSFANOUT="$BUILD/hotlead-wsfanout"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # -- process bookkeeping -------------------------------------------------------------
@@ -814,6 +831,43 @@ print("%s | %6s | %9.2f | %9.2f | %9.2f | %9d | %8.2f %8.2f | %8.2f %8.2f %8.2f%
   } | tee -a "$TMP/summary"
 }
 
+# -- ws-fanout ---------------------------------------------------------------------------
+# wsfanout OUT ARGS...: one hotlead-wsfanout run, JSON to OUT, its progress to stderr.
+wsfanout() {
+  local out=$1; shift
+  "$WSFANOUT" --subscribers "$SUBSCRIBERS" --connections "$CONNS" --duration "$DURATION" \
+    --warmup "$WARMUP" "$@" >"$out" 2>"$out.err" || { cat "$out.err" >&2; return 1; }
+  grep -v '^setup:' "$out.err" >&2 || true
+}
+
+# One server (sync durability, as users run it); per repetition one run at
+# --rate with all four phases (bench/ws_bench.hpp) and one at --low-rate with
+# the paced phase alone. Each run creates its own 1000 leads in the org.
+scenario_ws_fanout() {
+  local load_before; load_before=$(busy)
+  log "ws-fanout: $SUBSCRIBERS subscribers, writes paced at $WS_RATE/s and $WS_LOW_RATE/s, and as fast as $CONNS connections go (--durability sync)"
+  local o="$TMP/ws-fanout"; mkdir -p "$o"
+  local dir="$o/data"
+  hl_bootstrap "$dir"
+  local ph; ph=$(free_port); hl_start "$dir" "$ph"   # default durability: sync
+  local key r; key=$(cat "$dir.key")
+  for r in $(seq "$REPEAT"); do
+    echo " run $r: paced at $WS_RATE/s, then as fast as it goes" >&2
+    wsfanout "$o/t.$r" --port "$ph" --key "$key" --rate "$WS_RATE" --server-pid "$HL_PID"
+    if [[ "$WS_LOW_RATE" != 0 ]]; then
+      echo " run $r: paced at $WS_LOW_RATE/s" >&2
+      wsfanout "$o/l.$r" --port "$ph" --key "$key" --rate "$WS_LOW_RATE" --skip-max-rate \
+        --server-pid "$HL_PID"
+    fi
+  done
+  stop "$HL_PID"
+  {
+    echo
+    python3 "$ROOT/bench/ws_report.py" "$o" "$REPEAT" "$WS_RATE" "$WS_LOW_RATE"
+    echo "$load_before"
+  } | tee -a "$TMP/summary"
+}
+
 # ==========================================================================================
 install_missing
 build
@@ -829,6 +883,7 @@ case "$WHAT" in
   import) scenario_import ;;
   rescore) scenario_jobs rescore ;;
   train) scenario_jobs train ;;
+  ws-fanout) scenario_ws_fanout ;;
   all) scenario_reads; scenario_writes; scenario_mixed; scenario_recovery ;;
 esac
 echo

@@ -1,0 +1,235 @@
+// hotlead-wsfanout's benchmark: what N subscribers of the change feed cost
+// the writers, and how long a change takes to reach them. Four phases, each
+// a warm-up and a measured window, on fresh writer connections:
+//   1. writes as fast as C connections go, no subscriber (the reference);
+//   2. N subscribers connected, writes paced at --rate: write-to-delivery
+//      latency over every subscriber's receipt (send time from the writer's
+//      send_log, receipt time on the same steady_clock), deliveries/s;
+//   3. writes as fast as they go with the N subscribers attached (those
+//      dropped in phase 2 subscribe again first, live from then);
+//   4. the subscribers closed, as fast as they go again.
+// The write-throughput ratio is phase 3 over the mean of 1 and 4, so a
+// server that slows down as its data grows is not blamed on the subscribers.
+// A subscriber the server drops (a slow consumer) is counted, not
+// reconnected within a phase: a phase whose subscribers were all dropped
+// measured writes without them, which its `live_at_end` shows.
+// --skip-max-rate runs phase 2 alone. Threading: main, through fanout (ws_fanout.hpp).
+#pragma once
+
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "ws_fanout.hpp"
+
+namespace hotlead::bench {
+
+struct phase_report {
+  write_result w;
+  uint64_t receipts = 0;    // feed messages received by all subscribers in the window
+  size_t dropped = 0;       // subscribers the server dropped during the phase
+  size_t live_at_end = 0;   // subscribers still attached after it
+  uint64_t undelivered = 0; // messages live subscribers still lacked after the drain
+  double server_cpu_s = -1, client_cpu_s = 0; // CPU time used in the window
+};
+
+class bench_run {
+public:
+  bench_run(const fanout_options& o, fanout& f) : o_(o), f_(f) {}
+
+  int run() {
+    std::optional<phase_report> before, with, after;
+    if (!o_.skip_max_rate && !(before = phase("1/4 max rate, no subscribers", 0, false)))
+      return 1;
+    if (!subscribe())
+      return 1;
+    auto paced = phase("2/4 paced, subscribers attached", o_.rate, true);
+    if (!paced)
+      return 1;
+    auto latency = run_on(f_.sub_io, [&] { return f_.env.latency; });
+    if (!o_.skip_max_rate) {
+      run_on(f_.sub_io, [&] { f_.subs.reopen_dropped(f_.writer.completed()); });
+      f_.wait_for_subscribers([&] { return settled(); }, 120);
+      if (!(with = phase("3/4 max rate, subscribers attached", 0, false)))
+        return 1;
+      run_on(f_.sub_io, [&] { f_.subs.close_all(); });
+      f_.wait_for_subscribers([&] { return live() == 0; }, 10);
+      if (!(after = phase("4/4 max rate, subscribers closed", 0, false)))
+        return 1;
+    }
+    f_.stop(); // the subscribers are read directly from here on
+    std::printf("{\"mode\":\"bench\",%s,\"paced\":%s,\"max_rate\":%s,%s}\n", setup_json().c_str(),
+                paced_json(*paced, latency).c_str(),
+                with ? max_rate_json(*before, *with, *after).c_str() : "null",
+                outcome_json({&*paced, before ? &*before : nullptr, with ? &*with : nullptr,
+                              after ? &*after : nullptr})
+                  .c_str());
+    return 0;
+  }
+
+private:
+  using st = subscriber::state;
+
+  size_t live() const {
+    return f_.subs.count(st::live);
+  }
+
+  // No subscriber is still connecting or waiting for its ack.
+  bool settled() const {
+    return f_.subs.count(st::connecting) + f_.subs.count(st::subscribing) == 0;
+  }
+
+  bool subscribe() {
+    auto t0 = clock_type::now();
+    run_on(f_.sub_io, [&] { f_.subs.open(o_.subscribers, f_.writer.completed()); });
+    f_.wait_for_subscribers([&] { return settled(); }, 120);
+    connect_s_ = seconds_since(t0);
+    subscribed_ = run_on(f_.sub_io, [&] { return live(); });
+    std::fprintf(stderr, "  %zu of %zu subscribers subscribed in %.2f s\n", subscribed_,
+                 o_.subscribers, connect_s_);
+    if (subscribed_ == 0)
+      failed("no subscriber could subscribe: " + first_drop_reason());
+    return subscribed_ > 0;
+  }
+
+  // One phase; with subscribers, deliveries are counted in the window and
+  // the live ones are given time to receive everything written.
+  std::optional<phase_report> phase(const char* name, double rate, bool log_sends) {
+    phase_report rep;
+    auto dropped0 = run_on(f_.sub_io, [&] { return f_.subs.count(st::dropped); });
+    auto result = f_.start_phase({rate, o_.warmup, o_.duration, 0, log_sends});
+    auto t0 = clock_type::now();
+    std::this_thread::sleep_until(t0 + secs(o_.warmup));
+    auto r0 = f_.env.receipts.load();
+    auto c0 = own_cpu_seconds();
+    auto s0 = o_.server_pid > 0 ? process_cpu_seconds(o_.server_pid) : -1;
+    std::this_thread::sleep_until(t0 + secs(o_.warmup + o_.duration));
+    rep.receipts = f_.env.receipts.load() - r0;
+    rep.client_cpu_s = own_cpu_seconds() - c0;
+    if (s0 >= 0)
+      rep.server_cpu_s = process_cpu_seconds(o_.server_pid) - s0;
+    auto w = fanout::wait_phase(result, 60);
+    if (!w) {
+      failed(std::string{name} + ": the writer did not finish within 60 s of its end");
+      return std::nullopt;
+    }
+    rep.w = std::move(*w);
+    if (subscribed_) {
+      auto behind = [&, done = f_.writer.completed()] {
+        uint64_t n = 0;
+        for (auto& s : f_.subs.subs)
+          if (auto want = done - s->writes_before; s->current() == st::live && s->messages < want)
+            n += want - s->messages;
+        return n;
+      };
+      f_.wait_for_subscribers([&] { return behind() == 0; }, 15);
+      rep.undelivered = run_on(f_.sub_io, behind);
+      rep.dropped = run_on(f_.sub_io, [&] { return f_.subs.count(st::dropped); }) - dropped0;
+      rep.live_at_end = run_on(f_.sub_io, [&] { return live(); });
+    }
+    std::fprintf(stderr, "  %-36s %9.0f writes/s  write p99 %7.0f us  %10.0f deliveries/s  "
+                         "dropped %zu\n",
+                 name, rate_of(rep), us(rep.w.latency, 0.99), per_s(rep.receipts), rep.dropped);
+    return rep;
+  }
+
+  std::string first_drop_reason() {
+    return run_on(f_.sub_io, [&] {
+      for (auto& s : f_.subs.subs)
+        if (!s->end_reason.empty())
+          return s->end_reason;
+      return std::string{};
+    });
+  }
+
+  // -- the JSON line ------------------------------------------------------------------------
+
+  double per_s(uint64_t n) const {
+    return static_cast<double>(n) / o_.duration;
+  }
+  double rate_of(const phase_report& p) const {
+    return per_s(p.w.ok_in_window);
+  }
+  static double us(const histogram& h, double q) {
+    return static_cast<double>(h.quantile(q)) / 1e3;
+  }
+  static std::string fmt(const char* f, auto... args) {
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, f, args...);
+    return buf;
+  }
+
+  std::string setup_json() const {
+    return fmt("\"subscribers\":%zu,\"subscribed\":%zu,\"connect_s\":%.2f,\"leads\":%zu,"
+               "\"connections\":%zu,\"warmup_s\":%.1f,\"duration_s\":%.1f",
+               o_.subscribers, subscribed_, connect_s_, o_.leads, o_.connections, o_.warmup,
+               o_.duration);
+  }
+
+  std::string paced_json(const phase_report& p, const histogram& lat) const {
+    auto per_delivery = [&](double cpu_s) {
+      return cpu_s < 0 || !p.receipts ? -1.0 : cpu_s * 1e6 / static_cast<double>(p.receipts);
+    };
+    return fmt("{\"target_rate\":%.0f,\"write_rate\":%.1f,\"write_p50_us\":%.1f,"
+               "\"write_p99_us\":%.1f,\"delivery_p50_us\":%.1f,\"delivery_p99_us\":%.1f,"
+               "\"delivery_p999_us\":%.1f,\"delivery_max_us\":%.1f,\"deliveries_timed\":%" PRIu64
+               ",\"delivered_per_s\":%.1f,\"dropped\":%zu,\"live_at_end\":%zu,"
+               "\"undelivered\":%" PRIu64 ",\"server_cpu_us_per_delivery\":%.2f,"
+               "\"client_cpu_us_per_delivery\":%.2f}",
+               o_.rate, rate_of(p), us(p.w.latency, 0.5), us(p.w.latency, 0.99), us(lat, 0.5),
+               us(lat, 0.99), us(lat, 0.999), static_cast<double>(lat.max()) / 1e3, lat.total(),
+               per_s(p.receipts), p.dropped, p.live_at_end, p.undelivered,
+               per_delivery(p.server_cpu_s), per_delivery(p.client_cpu_s));
+  }
+
+  std::string max_rate_json(const phase_report& before, const phase_report& with,
+                            const phase_report& after) const {
+    double reference = (rate_of(before) + rate_of(after)) / 2;
+    return fmt("{\"without_before\":%.1f,\"with\":%.1f,\"without_after\":%.1f,\"ratio\":%.3f,"
+               "\"write_p99_us_without\":%.1f,\"write_p99_us_with\":%.1f,"
+               "\"with_delivered_per_s\":%.1f,\"with_dropped\":%zu,\"with_live_at_end\":%zu,"
+               "\"with_undelivered\":%" PRIu64 "}",
+               rate_of(before), rate_of(with), rate_of(after),
+               reference > 0 ? rate_of(with) / reference : 0.0, us(before.w.latency, 0.99),
+               us(with.w.latency, 0.99), per_s(with.receipts), with.dropped, with.live_at_end,
+               with.undelivered);
+  }
+
+  // Errors of every phase and what the subscribers saw (after fanout::stop()).
+  std::string outcome_json(std::initializer_list<const phase_report*> phases) const {
+    uint64_t non2xx = 0, socket = 0, violations = 0;
+    std::string first_error, first_violation, drop_reason;
+    for (auto* p : phases) {
+      if (!p)
+        continue;
+      non2xx += p->w.non2xx;
+      socket += p->w.socket_errors;
+      if (first_error.empty())
+        first_error = p->w.first_error;
+    }
+    for (auto& s : f_.subs.subs) {
+      violations += s->violations;
+      if (first_violation.empty())
+        first_violation = s->first_violation;
+      if (drop_reason.empty())
+        drop_reason = s->end_reason;
+    }
+    return fmt("\"errors_non2xx\":%" PRIu64 ",\"errors_socket\":%" PRIu64, non2xx, socket) +
+           ",\"first_error\":" + json_string(first_error) +
+           fmt(",\"seq_violations\":%" PRIu64, violations) +
+           ",\"first_violation\":" + json_string(first_violation) +
+           ",\"drop_reason\":" + json_string(drop_reason);
+  }
+
+  static clock_type::duration secs(double s) {
+    return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+  }
+
+  const fanout_options& o_;
+  fanout& f_;
+  size_t subscribed_ = 0;
+  double connect_s_ = 0;
+};
+
+} // namespace hotlead::bench

@@ -1,0 +1,350 @@
+// hotlead-wsfanout's subscribers: Beast WebSocket clients of GET /v1/stream
+// that subscribe to "leads" (optionally resuming after a seq) and check
+// every message as it arrives: seqs strictly increasing with no gap, every
+// message about a lead of this run, each one counted per lead. A message
+// about lead L is matched with the write that caused it through the
+// writer's send_log (ws_writer.hpp) to time its delivery. Threading: every
+// subscriber, the subscriber_set and the fanout_env live on one io_context
+// run by one thread; main reads them through run_on() (ws_fanout.cpp) or
+// once that thread is joined. A connection that ended is replaced, never
+// reused, so a late handler of the old one only finds it is not current.
+#pragma once
+
+#include <utility> // before Boost 1.74 asio (awaitable.hpp needs std::exchange)
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "loadgen_histogram.hpp"
+#include "ws_message.hpp"
+#include "ws_writer.hpp"
+
+namespace hotlead::bench {
+
+namespace websocket = beast::websocket;
+
+class subscriber_set;
+
+/// What every subscriber shares (subscriber thread).
+struct fanout_env {
+  tcp::endpoint ep;
+  std::string host; // Host header
+  std::string key;
+  std::unordered_map<uint64_t, uint32_t> lead_index; // lead id -> the writer's index
+  const send_log* log = nullptr;
+  histogram latency;            // ns from a write's send to a subscriber's receipt
+  std::atomic<uint64_t> receipts{0}; // feed messages received by all (read by main)
+};
+
+class subscriber : public std::enable_shared_from_this<subscriber> {
+public:
+  // connecting: TCP and handshake; subscribing: waiting for the ack.
+  enum class state { idle, connecting, subscribing, live, closing, closed, dropped };
+
+  subscriber(asio::io_context& ioc, fanout_env& env, subscriber_set& set, size_t index)
+    : index(index), per_lead(env.lead_index.size(), 0), ioc_(ioc), env_(env), set_(set) {}
+
+  /// Connects and subscribes to "leads". resume_from 0: live from now, a
+  /// fresh start whose counts begin at 0, when the writer has acknowledged
+  /// `writes_before` writes (the bench's drain waits for the rest).
+  void open(uint64_t resume_from, uint64_t writes_before = 0);
+  /// A clean close (code 1000); set.on_end follows.
+  void close();
+
+  state current() const {
+    return state_;
+  }
+
+  // -- what the checks read --------------------------------------------------------------
+  const size_t index;
+  // Since the last fresh start (a resume goes on counting).
+  uint64_t first_seq = 0, last_seq = 0, messages = 0, writes_before = 0;
+  uint64_t opens = 0;
+  uint64_t replayed = 0; // messages of a resumed subscription before its ack
+  uint64_t violations = 0;
+  std::string first_violation;
+  std::string end_reason; // why the server or the network ended it
+  std::vector<uint32_t> per_lead;
+
+private:
+  struct conn {
+    explicit conn(asio::io_context& ioc) : ws(ioc) {}
+    websocket::stream<beast::tcp_stream> ws;
+    beast::flat_buffer buf;
+    std::string op;
+    bool acked = false;
+    bool reading = false, close_done = false;
+    uint64_t before_ack = 0;
+  };
+  using conn_ptr = std::shared_ptr<conn>;
+
+  void on_connect(conn_ptr c, beast::error_code ec);
+  void on_handshake(conn_ptr c, beast::error_code ec);
+  void do_read(conn_ptr c);
+  void on_read(conn_ptr c, beast::error_code ec, std::size_t n);
+  void handle(conn& c, std::string_view text);
+  void on_feed(const ws_message& m, std::string_view text);
+  void violation(std::string what);
+  void end(conn_ptr c, state s, std::string reason);
+
+  asio::io_context& ioc_;
+  fanout_env& env_;
+  subscriber_set& set_;
+  state state_ = state::idle;
+  conn_ptr c_;
+};
+
+/// A resume drill (--check): subscriber `index` closes after `after`
+/// messages and, once its close is done and the writer has acknowledged
+/// `gap` more writes (or `total` in all), comes back with resume_from = the
+/// last seq it saw. The writes acknowledged meanwhile can only reach it
+/// through the server's replay.
+struct resume_drill {
+  size_t index = 0;
+  uint64_t after = 0;
+  std::function<uint64_t()> progress; // the writer's completed() (any thread)
+  uint64_t gap = 0, total = 0;
+  // What happened.
+  bool closed = false, resumed = false;
+  uint64_t closed_after_seq = 0, resumed_from = 0;
+  uint64_t progress_at_close = 0, progress_at_resume = 0;
+};
+
+class subscriber_set {
+public:
+  subscriber_set(asio::io_context& ioc, fanout_env& env) : ioc_(ioc), env_(env), timer_(ioc) {}
+
+  /// Opens n subscribers; `writes_before`: see subscriber::open.
+  void open(size_t n, uint64_t writes_before) {
+    for (size_t i = 0; i < n; ++i) {
+      subs.push_back(std::make_shared<subscriber>(ioc_, env_, *this, i));
+      subs.back()->open(0, writes_before);
+    }
+  }
+  /// Subscribes the dropped ones again, live from now.
+  void reopen_dropped(uint64_t writes_before) {
+    for (auto& s : subs)
+      if (s->current() == subscriber::state::dropped)
+        s->open(0, writes_before);
+  }
+  void close_all() {
+    for (auto& s : subs)
+      s->close();
+  }
+  size_t count(subscriber::state st) const {
+    size_t n = 0;
+    for (auto& s : subs)
+      n += s->current() == st;
+    return n;
+  }
+
+  // -- called by the subscribers ------------------------------------------------------------
+  void on_message(subscriber& s) {
+    if (drill && !drill->closed && s.index == drill->index && s.messages >= drill->after) {
+      drill->closed = true;
+      s.close();
+    }
+  }
+  void on_end(subscriber& s) {
+    if (drill && drill->closed && !drill->resumed && s.index == drill->index &&
+        s.current() == subscriber::state::closed) {
+      drill->closed_after_seq = s.last_seq;
+      drill->progress_at_close = drill->progress();
+      wait_to_resume(s.shared_from_this());
+    }
+  }
+
+  std::vector<std::shared_ptr<subscriber>> subs;
+  std::optional<resume_drill> drill;
+
+private:
+  void wait_to_resume(std::shared_ptr<subscriber> s) {
+    auto want = std::min(drill->total, drill->progress_at_close + drill->gap);
+    if (auto now = drill->progress(); now >= want) {
+      drill->resumed = true;
+      drill->progress_at_resume = now;
+      drill->resumed_from = s->last_seq;
+      return s->open(s->last_seq);
+    }
+    timer_.expires_after(std::chrono::milliseconds{2});
+    timer_.async_wait([this, s](beast::error_code ec) {
+      if (!ec)
+        wait_to_resume(s);
+    });
+  }
+
+  asio::io_context& ioc_;
+  fanout_env& env_;
+  asio::steady_timer timer_;
+};
+
+// -- subscriber -------------------------------------------------------------------------------
+
+inline void subscriber::open(uint64_t resume_from, uint64_t writes) {
+  if (!resume_from) {
+    first_seq = last_seq = messages = 0;
+    std::fill(per_lead.begin(), per_lead.end(), 0);
+    writes_before = writes;
+  }
+  auto c = std::make_shared<conn>(ioc_);
+  c_ = c;
+  state_ = state::connecting;
+  ++opens;
+  c->op = "{\"op\":\"subscribe\",\"topic\":\"leads\"";
+  if (resume_from)
+    c->op += ",\"resume_from\":" + std::to_string(resume_from);
+  c->op += '}';
+  auto& tcp_layer = beast::get_lowest_layer(c->ws);
+  tcp_layer.expires_after(std::chrono::seconds{30});
+  tcp_layer.async_connect(env_.ep, beast::bind_front_handler(&subscriber::on_connect,
+                                                             shared_from_this(), c));
+}
+
+inline void subscriber::on_connect(conn_ptr c, beast::error_code ec) {
+  if (c != c_)
+    return;
+  if (ec)
+    return end(c, state::dropped, "connect: " + ec.message());
+  // The WebSocket stream keeps its own timeouts; the TCP layer's must be off.
+  beast::get_lowest_layer(c->ws).expires_never();
+  c->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+  c->ws.set_option(websocket::stream_base::decorator(
+    [auth = "Bearer " + env_.key](websocket::request_type& req) {
+      req.set(beast::http::field::authorization, auth);
+    }));
+  c->ws.async_handshake(env_.host, "/v1/stream", beast::bind_front_handler(
+                                                   &subscriber::on_handshake, shared_from_this(), c));
+}
+
+inline void subscriber::on_handshake(conn_ptr c, beast::error_code ec) {
+  if (c != c_)
+    return;
+  if (ec)
+    return end(c, state::dropped, "handshake: " + ec.message());
+  state_ = state::subscribing;
+  c->ws.text(true);
+  // The subscribe op goes out while the first read is pending.
+  c->ws.async_write(asio::buffer(c->op), [self = shared_from_this(), c](beast::error_code e,
+                                                                         std::size_t) {
+    if (e && c == self->c_ && self->state_ == state::subscribing)
+      self->end(c, state::dropped, "subscribe: " + e.message());
+  });
+  do_read(c);
+}
+
+inline void subscriber::do_read(conn_ptr c) {
+  c->reading = true;
+  c->ws.async_read(c->buf, beast::bind_front_handler(&subscriber::on_read, shared_from_this(), c));
+}
+
+inline void subscriber::on_read(conn_ptr c, beast::error_code ec, std::size_t) {
+  c->reading = false;
+  if (c != c_)
+    return;
+  if (ec) {
+    if (state_ == state::closing)
+      return end(c, state::closed, "");
+    auto r = c->ws.reason();
+    std::string why = ec.message();
+    if (ec == websocket::error::closed)
+      why = "closed by the server: " + std::to_string(r.code) + " " + std::string{r.reason.data(), r.reason.size()};
+    return end(c, state::dropped, why);
+  }
+  auto data = c->buf.cdata();
+  handle(*c, {static_cast<const char*>(data.data()), data.size()});
+  c->buf.consume(c->buf.size());
+  if (c == c_ && state_ != state::closed && state_ != state::dropped)
+    do_read(c);
+}
+
+inline void subscriber::handle(conn& c, std::string_view text) {
+  auto m = scan_message(text);
+  if (is_feed_type(m.type)) {
+    if (!c.acked)
+      ++c.before_ack;
+    return on_feed(m, text);
+  }
+  if (m.type == "subscribed" && !c.acked) {
+    c.acked = true;
+    if (opens > 1)
+      replayed += c.before_ack;
+    if (state_ == state::subscribing)
+      state_ = state::live;
+    return;
+  }
+  violation("unexpected message: " + std::string{text.substr(0, 300)});
+}
+
+inline void subscriber::on_feed(const ws_message& m, std::string_view text) {
+  if (!m.seq)
+    return violation("a feed message without seq: " + std::string{text.substr(0, 300)});
+  if (last_seq && m.seq != last_seq + 1)
+    violation("seq " + std::to_string(m.seq) + " after " + std::to_string(last_seq) +
+              (m.seq <= last_seq ? " (a duplicate or out of order)" : " (a gap)"));
+  if (!first_seq)
+    first_seq = m.seq;
+  last_seq = std::max(last_seq, m.seq);
+  ++messages;
+  env_.receipts.store(env_.receipts.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed); // one writer: this thread
+  auto i = env_.lead_index.find(m.lead);
+  if (i == env_.lead_index.end())
+    return violation("a message about a lead this run did not create: " +
+                     std::string{text.substr(0, 200)});
+  if (m.type != "lead.updated")
+    return violation("a " + std::string{m.type} + " message; only events were written");
+  auto k = per_lead[i->second]++;
+  if (env_.log)
+    if (auto sent = env_.log->get(i->second, k))
+      env_.latency.record(static_cast<uint64_t>(to_ns(clock_type::now()) - sent));
+  set_.on_message(*this);
+}
+
+inline void subscriber::violation(std::string what) {
+  if (!violations++)
+    first_violation = "subscriber " + std::to_string(index) + ": " + what;
+}
+
+inline void subscriber::close() {
+  if (!c_ || state_ == state::closing || state_ == state::closed || state_ == state::dropped)
+    return;
+  if (state_ == state::connecting) { // no WebSocket yet to close
+    beast::error_code ignored;
+    beast::get_lowest_layer(c_->ws).socket().close(ignored);
+    c_.reset(); // its pending handlers find it is not current
+    state_ = state::closed;
+    return set_.on_end(*this);
+  }
+  state_ = state::closing;
+  auto c = c_;
+  c->ws.async_close(websocket::close_code::normal, [self = shared_from_this(),
+                                                      c](beast::error_code) {
+    c->close_done = true;
+    if (c == self->c_ && !c->reading && self->state_ == state::closing)
+      self->end(c, state::closed, "");
+  });
+}
+
+inline void subscriber::end(conn_ptr c, state s, std::string reason) {
+  if (s == state::closed && !c->close_done)
+    return; // the close handshake's own handler ends it
+  state_ = s;
+  if (s == state::dropped && end_reason.empty())
+    end_reason = std::move(reason);
+  beast::error_code ignored;
+  beast::get_lowest_layer(c->ws).socket().close(ignored);
+  set_.on_end(*this);
+}
+
+} // namespace hotlead::bench
