@@ -5,6 +5,8 @@
 // answers at once and /readyz turns ready when memory is rebuilt.
 #include <caf/all.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <chrono>
@@ -152,6 +154,19 @@ int cmd_serve(const std::vector<std::string>& args) {
   }
   setup_logging(c);
   auto log = component_log("app");
+  // Each connection is a descriptor: raise the soft limit (often 1024) to
+  // the hard one, and say so when server.max_connections does not fit.
+  rlimit fds{};
+  if (getrlimit(RLIMIT_NOFILE, &fds) == 0) {
+    if (fds.rlim_cur < fds.rlim_max) {
+      fds.rlim_cur = fds.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &fds);
+    }
+    if (fds.rlim_cur < c.edge.max_connections + 256)
+      log->warn("the descriptor limit ({}) is below server.max_connections ({}) + 256: raise "
+                "it (ulimit -n) or lower server.max_connections",
+                fds.rlim_cur, c.edge.max_connections);
+  }
   auto db_dir = (std::filesystem::path{c.data_dir} / "db").string();
   c.edge.snapshot_dir = (std::filesystem::path{c.data_dir} / "snapshots").string();
   std::optional<problem> err;

@@ -15,7 +15,7 @@ using tcp = asio::ip::tcp;
 using session_socket = http_session::socket_type;
 
 listener::listener(asio::io_context& ioc, edge_env& env, std::vector<target> targets)
-  : ioc_(ioc), acceptor_(ioc), env_(env), targets_(std::move(targets)) {
+  : ioc_(ioc), acceptor_(ioc), pause_(ioc), env_(env), targets_(std::move(targets)) {
 }
 
 boost::system::error_code listener::open(const tcp::endpoint& ep) {
@@ -45,6 +45,7 @@ void listener::run() {
 void listener::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  pause_.cancel();
 }
 
 void listener::do_accept() {
@@ -60,9 +61,21 @@ void listener::on_accept(const target& t, boost::system::error_code ec, session_
   if (ec == asio::error::operation_aborted || !acceptor_.is_open())
     return;
   if (ec) {
-    component_log("gateway")->warn("accept failed: {}", ec.message());
-  } else if (static_cast<size_t>(env_.edge_metrics.connections.load()) >=
-             env_.cfg.max_connections) {
+    // Out of descriptors (EMFILE) the pending connection stays queued and
+    // the next accept fails at once: pause instead of spinning, and log
+    // the first failure of a run and then every 1000th.
+    if (failures_++ % 1000 == 0)
+      component_log("gateway")->warn("accept failed: {} ({} in a row; pausing 50 ms)",
+                                     ec.message(), failures_);
+    pause_.expires_after(std::chrono::milliseconds{50});
+    pause_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+      if (!e && self->acceptor_.is_open())
+        self->do_accept();
+    });
+    return;
+  }
+  failures_ = 0;
+  if (static_cast<size_t>(env_.edge_metrics.connections.load()) >= env_.cfg.max_connections) {
     ++env_.edge_metrics.connections_refused;
     static const std::string busy = [] {
       auto body = problem_json(

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <vector>
@@ -44,6 +45,8 @@ private:
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer pause_; // after a failed accept (e.g. out of descriptors)
+  uint64_t failures_ = 0;           // accepts failed in a row
   edge_env& env_;
   std::vector<target> targets_;
   size_t next_ = 0;

@@ -122,8 +122,8 @@ void ws_session::handle(std::string_view text) {
     ack += ",\"hysteresis\":";
     ack += format_points(op.rule.hysteresis);
   }
-  ack += ",\"seq\":";
-  ack += std::to_string(env_.feed ? env_.feed->head(who_.org) : 0);
+  ack += ",\"seq\":"; // where this connection is: what follows comes after it
+  ack += std::to_string(last_seq_);
   ack += '}';
   send(std::make_shared<const std::string>(std::move(ack)));
 }
@@ -177,6 +177,9 @@ void ws_session::subscribe(const stream_op& op) {
       return old_jobs;
     return old_all || (m.lead == op.lead ? old_lead : subs_.leads.count(m.lead) > 0);
   };
+  // A replay may hold the whole window: it is allowed on top of the queue's
+  // bound (stream.max_queue applies to what arrives live meanwhile).
+  replaying_ = true;
   for (auto& m : r.messages) {
     if (m.seq > last_seq_) {
       deliver(m); // published since catch_up(): every topic's, this one included
@@ -186,6 +189,7 @@ void ws_session::subscribe(const stream_op& op) {
       send(m.json);
     }
   }
+  replaying_ = false;
 }
 
 void ws_session::unsubscribe(const stream_op& op) {
@@ -238,7 +242,9 @@ void ws_session::step(threshold_view& t, const feed_message& m) {
 void ws_session::send(std::shared_ptr<const std::string> text) {
   if (closing_)
     return;
-  if (out_.size() >= env_.cfg.stream_max_queue)
+  if (replaying_)
+    ++replay_credit_;
+  else if (out_.size() >= env_.cfg.stream_max_queue + replay_credit_)
     return close(static_cast<unsigned short>(websocket::close_code::policy_error),
                  "slow consumer: " + std::to_string(out_.size()) +
                    " messages unsent (stream.max_queue); reconnect with resume_from");
@@ -256,6 +262,8 @@ void ws_session::do_write() {
                     if (ec || self->closing_)
                       return;
                     self->out_.pop_front();
+                    if (self->replay_credit_ > 0)
+                      --self->replay_credit_;
                     if (!self->out_.empty())
                       self->do_write();
                   });

@@ -96,6 +96,8 @@ private:
   bool registered_ = false;
   subscription subs_;
   uint64_t last_seq_ = 0; // the last feed message sent
+  bool replaying_ = false;   // subscribe() is queueing a resume's replay
+  size_t replay_credit_ = 0; // replayed messages still queued: on top of the bound
 };
 
 } // namespace hotlead

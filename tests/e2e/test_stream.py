@@ -244,6 +244,26 @@ class StreamTest(harness.ServerTestCase):
         self.assertEqual(msgs[-1]["job"]["total"], 3)
         self.assertEqual([m["seq"] for m in msgs], sorted(m["seq"] for m in msgs))
 
+    def test_a_resume_longer_than_the_queue_bound_is_replayed_whole(self):
+        srv = harness.start_server(self, extra_args=("--set", "stream.max_queue=20",
+                                                     "--durability", "async"))
+        org, key = srv.org_with_key("admin")
+        lead = srv.create_lead(key, {"email": "r@x.io"})
+        batch = [{"lead_id": lead["id"], "type": "page_view"}] * 300
+        res = srv.request("POST", "/v1/events:batch", batch, key=key)
+        self.assertIn(res[0], (200, 201, 207), res[2])
+
+        async def go():
+            url = "ws://127.0.0.1:%d/v1/stream" % srv.port
+            async with websockets.connect(url, extra_headers={
+                    "Authorization": "Bearer " + key}) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "topic": "leads",
+                                          "resume_from": 0}))
+                return await recv_until(ws, lambda m: m.get("type") == "subscribed", 400)
+        msgs = self.run_async(go())
+        self.assertEqual([m["seq"] for m in msgs[:-1]], list(range(1, 302)))  # create + 300
+        self.assertEqual(msgs[-1]["seq"], 301)
+
     def test_a_client_that_stops_reading_is_dropped_and_writers_go_on(self):
         srv = harness.start_server(self, extra_args=("--set", "stream.max_queue=20",
                                                      "--durability", "async"))
