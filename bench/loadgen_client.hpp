@@ -45,6 +45,18 @@ using clock_type = std::chrono::steady_clock;
 
 // -- request bytes ------------------------------------------------------------------
 
+/// The body of POST /v1/leads/{id}/events: an event of a random type with its
+/// properties (hotlead-wsfanout's writer sends the same).
+inline std::string event_body(rng& r) {
+  auto type = pick_event_type(r);
+  std::string body = "{\"type\":\"";
+  body += type;
+  body += "\",\"properties\":";
+  body += event_properties(r, type);
+  body += '}';
+  return body;
+}
+
 struct request_factory {
   const options& o;
   const std::vector<std::string>& ids;
@@ -89,16 +101,10 @@ struct request_factory {
   }
 
   void post_event(std::string& out, rng& r) const {
-    auto type = pick_event_type(r);
-    std::string body = "{\"type\":\"";
-    body += type;
-    body += "\",\"properties\":";
-    body += event_properties(r, type);
-    body += '}';
     std::string path = "/v1/leads/";
     path += ids[r.below(ids.size())];
     path += "/events";
-    post(out, path, body);
+    post(out, path, event_body(r));
   }
 
   /// POST /v1/score: a lead payload (title, company, 2 attributes) with

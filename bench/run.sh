@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [reads|writes|mixed|recovery|score|import|rescore|train|ws-fanout|all]
 #                [--quick] [--repeat N] [--duration SECS] [--leads N] [--connections N]
-#                [--subscribers N] [--rate R] [--low-rate R] [--keep]
+#                [--subscribers N] [--topic both|lead|leads] [--watchers W] [--rate R]
+#                [--low-rate R] [--capacity-rate R] [--keep]
 #
 #   reads     nginx fixed 200 "ok" (1 and 2 workers), nginx fixed 200 with the same
 #             lead JSON, vs hotlead GET /v1/leads/{id} (--durability async, 10k leads
@@ -27,10 +28,16 @@
 #   train     the same leads: POST /v1/models:train on all of them (every status
 #             labelled), the job's seconds, reads timed before and during it
 #   ws-fanout --subscribers N (default 1000) WebSocket subscribers of the change
-#             feed (hotlead-wsfanout, --durability sync): write-to-delivery latency
-#             with writes paced at --rate (default 10000/s) and at --low-rate
-#             (default 50/s, 0 skips it), and writes/s as fast as --connections go
-#             with the subscribers attached vs without (target: within 20%)
+#             feed (hotlead-wsfanout, --durability sync). --topic both (default):
+#             (a) each subscriber on "lead:<id>" of its own leads (2N leads, each
+#             watched by --watchers W, default 1), writes paced at --rate (default
+#             10000/s): write-to-delivery latency (target p99 < 5 ms), then writes/s
+#             as fast as --connections go with the subscribers attached vs without
+#             (target: within 20%); (b) all of them on "leads" (every write to every
+#             subscriber) at --low-rate (default 100/s, 0 skips it), and at
+#             --capacity-rate (default 250/s, more than the server delivers, 0 skips
+#             it): the deliveries/s it sustains. --topic lead: (a) alone; --topic
+#             leads: (a) with every subscriber on "leads", and (b)
 #
 # `all` is reads, writes, mixed and recovery.
 #
@@ -53,7 +60,10 @@ SETUP_LEADS=10000
 SETUP_EVENTS=20
 SUBSCRIBERS=1000 # ws-fanout
 WS_RATE=10000
-WS_LOW_RATE=50
+WS_LOW_RATE=100
+WS_CAPACITY_RATE=250
+WS_TOPIC=both
+WS_WATCHERS=1
 
 # The comment block at the top of this file.
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -71,6 +81,9 @@ while [[ $# -gt 0 ]]; do
     --subscribers) SUBSCRIBERS="$2"; shift ;;
     --rate) WS_RATE="$2"; shift ;;
     --low-rate) WS_LOW_RATE="$2"; shift ;;
+    --capacity-rate) WS_CAPACITY_RATE="$2"; shift ;;
+    --topic) WS_TOPIC="$2"; shift ;;
+    --watchers) WS_WATCHERS="$2"; shift ;;
     --keep) KEEP=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -840,30 +853,40 @@ wsfanout() {
   grep -v '^setup:' "$out.err" >&2 || true
 }
 
-# One server (sync durability, as users run it); per repetition one run at
-# --rate with all four phases (bench/ws_bench.hpp) and one at --low-rate with
-# the paced phase alone. Each run creates its own 1000 leads in the org.
+# One server (sync durability, as users run it). Per repetition: t.N, the run
+# at --rate with all four phases (bench/ws_bench.hpp), on per-lead topics
+# (2N leads) unless --topic leads; unless --topic lead, l.N and c.N, every
+# subscriber on "leads", the paced phase alone at --low-rate and at
+# --capacity-rate. Each run creates its own leads in the org.
 scenario_ws_fanout() {
+  case "$WS_TOPIC" in both|lead|leads) ;; *) echo "run.sh: --topic is both, lead or leads" >&2; exit 2 ;; esac
   local load_before; load_before=$(busy)
-  log "ws-fanout: $SUBSCRIBERS subscribers, writes paced at $WS_RATE/s and $WS_LOW_RATE/s, and as fast as $CONNS connections go (--durability sync)"
+  local target=(--topic lead --leads $((2 * SUBSCRIBERS)) --watchers "$WS_WATCHERS")
+  [[ $WS_TOPIC == leads ]] && target=(--topic leads)
+  log "ws-fanout: $SUBSCRIBERS subscribers (--topic $WS_TOPIC), writes paced at $WS_RATE/s then as fast as $CONNS connections go; \"leads\" at $WS_LOW_RATE/s and $WS_CAPACITY_RATE/s (--durability sync)"
   local o="$TMP/ws-fanout"; mkdir -p "$o"
   local dir="$o/data"
   hl_bootstrap "$dir"
   local ph; ph=$(free_port); hl_start "$dir" "$ph"   # default durability: sync
   local key r; key=$(cat "$dir.key")
+  local common=(--port "$ph" --key "$key" --server-pid "$HL_PID")
   for r in $(seq "$REPEAT"); do
-    echo " run $r: paced at $WS_RATE/s, then as fast as it goes" >&2
-    wsfanout "$o/t.$r" --port "$ph" --key "$key" --rate "$WS_RATE" --server-pid "$HL_PID"
-    if [[ "$WS_LOW_RATE" != 0 ]]; then
-      echo " run $r: paced at $WS_LOW_RATE/s" >&2
-      wsfanout "$o/l.$r" --port "$ph" --key "$key" --rate "$WS_LOW_RATE" --skip-max-rate \
-        --server-pid "$HL_PID"
+    echo " run $r: ${target[*]}, paced at $WS_RATE/s, then as fast as it goes" >&2
+    wsfanout "$o/t.$r" "${common[@]}" "${target[@]}" --rate "$WS_RATE"
+    [[ $WS_TOPIC == lead ]] && continue
+    if [[ $WS_LOW_RATE != 0 ]]; then
+      echo " run $r: --topic leads, paced at $WS_LOW_RATE/s" >&2
+      wsfanout "$o/l.$r" "${common[@]}" --topic leads --rate "$WS_LOW_RATE" --skip-max-rate
+    fi
+    if [[ $WS_CAPACITY_RATE != 0 ]]; then
+      echo " run $r: --topic leads, paced at $WS_CAPACITY_RATE/s (its capacity)" >&2
+      wsfanout "$o/c.$r" "${common[@]}" --topic leads --rate "$WS_CAPACITY_RATE" --skip-max-rate
     fi
   done
   stop "$HL_PID"
   {
     echo
-    python3 "$ROOT/bench/ws_report.py" "$o" "$REPEAT" "$WS_RATE" "$WS_LOW_RATE"
+    python3 "$ROOT/bench/ws_report.py" "$o" "$REPEAT" "$WS_RATE"
     echo "$load_before"
   } | tee -a "$TMP/summary"
 }

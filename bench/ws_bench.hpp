@@ -1,5 +1,7 @@
 // hotlead-wsfanout's benchmark: what N subscribers of the change feed cost
-// the writers, and how long a change takes to reach them. Four phases, each
+// the writers, and how long a change takes to reach them. The subscribers
+// take every change ("leads"), or with --topic lead each one the changes of
+// its own leads, so that a write reaches --watchers of them. Four phases, each
 // a warm-up and a measured window, on fresh writer connections:
 //   1. writes as fast as C connections go, no subscriber (the reference);
 //   2. N subscribers connected, writes paced at --rate: write-to-delivery
@@ -49,7 +51,7 @@ public:
       return 1;
     auto latency = run_on(f_.sub_io, [&] { return f_.env.latency; });
     if (!o_.skip_max_rate) {
-      run_on(f_.sub_io, [&] { f_.subs.reopen_dropped(f_.writer.completed()); });
+      run_on(f_.sub_io, [&, acked = acked()] { f_.subs.reopen_dropped(acked); });
       f_.wait_for_subscribers([&] { return settled(); }, 120);
       if (!(with = phase("3/4 max rate, subscribers attached", 0, false)))
         return 1;
@@ -75,14 +77,21 @@ private:
     return f_.subs.count(st::live);
   }
 
-  // No subscriber is still connecting or waiting for its ack.
+  // The writer's acknowledged writes per lead. Main calls this only between
+  // phases: the writer's thread is idle, and the phase's result, passed
+  // through a future, orders its writes before this read.
+  std::vector<uint64_t> acked() const {
+    return f_.writer.ok_per_lead();
+  }
+
+  // No subscriber is still connecting or waiting for its acks.
   bool settled() const {
     return f_.subs.count(st::connecting) + f_.subs.count(st::subscribing) == 0;
   }
 
   bool subscribe() {
     auto t0 = clock_type::now();
-    run_on(f_.sub_io, [&] { f_.subs.open(o_.subscribers, f_.writer.completed()); });
+    run_on(f_.sub_io, [&, acked = acked()] { f_.subs.open(o_.subscribers, acked); });
     f_.wait_for_subscribers([&] { return settled(); }, 120);
     connect_s_ = seconds_since(t0);
     subscribed_ = run_on(f_.sub_io, [&] { return live(); });
@@ -116,10 +125,11 @@ private:
     }
     rep.w = std::move(*w);
     if (subscribed_) {
-      auto behind = [&, done = f_.writer.completed()] {
+      auto behind = [&, acked = acked()] {
         uint64_t n = 0;
         for (auto& s : f_.subs.subs)
-          if (auto want = done - s->writes_before; s->current() == st::live && s->messages < want)
+          if (auto want = s->watched_writes(acked) - s->writes_before;
+              s->current() == st::live && s->messages < want)
             n += want - s->messages;
         return n;
       };
@@ -161,8 +171,10 @@ private:
   }
 
   std::string setup_json() const {
-    return fmt("\"subscribers\":%zu,\"subscribed\":%zu,\"connect_s\":%.2f,\"leads\":%zu,"
-               "\"connections\":%zu,\"warmup_s\":%.1f,\"duration_s\":%.1f",
+    return fmt("\"topic\":\"%s\",\"watchers\":%zu,\"subscribers\":%zu,\"subscribed\":%zu,"
+               "\"connect_s\":%.2f,\"leads\":%zu,\"connections\":%zu,\"warmup_s\":%.1f,"
+               "\"duration_s\":%.1f",
+               o_.per_lead_topics ? "lead" : "leads", o_.per_lead_topics ? o_.watchers : o_.subscribers,
                o_.subscribers, subscribed_, connect_s_, o_.leads, o_.connections, o_.warmup,
                o_.duration);
   }

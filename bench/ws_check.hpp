@@ -74,7 +74,7 @@ inline int run_check(const fanout_options& o, fanout& f) {
     d.gap = std::max<uint64_t>(1, m / 8);
     d.total = m;
     f.subs.drill = d;
-    f.subs.open(n, 0);
+    f.subs.open(n, {});
   });
   auto settled = [&] { return f.subs.count(st::live) + f.subs.count(st::dropped) == n; };
   f.wait_for_subscribers(settled, std::min(left(), 15.0));

@@ -1,7 +1,9 @@
 // hotlead-wsfanout's subscribers: Beast WebSocket clients of GET /v1/stream
-// that subscribe to "leads" (optionally resuming after a seq) and check
-// every message as it arrives: seqs strictly increasing with no gap, every
-// message about a lead of this run, each one counted per lead. A message
+// that subscribe to "leads" (optionally resuming after a seq), or to
+// "lead:<id>" of each lead they watch (one op, one ack per topic), and check
+// every message as it arrives: seqs strictly increasing (with no gap on
+// "leads", which carries every message of the org), every message about a
+// lead of this run that the subscriber watches, each one counted per lead. A message
 // about lead L is matched with the write that caused it through the
 // writer's send_log (ws_writer.hpp) to time its delivery. Threading: every
 // subscriber, the subscriber_set and the fanout_env live on one io_context
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -41,7 +44,10 @@ struct fanout_env {
   tcp::endpoint ep;
   std::string host; // Host header
   std::string key;
+  std::vector<std::string> ids;                      // the writer's leads, by index
   std::unordered_map<uint64_t, uint32_t> lead_index; // lead id -> the writer's index
+  bool per_lead_topics = false; // "lead:<id>" topics instead of "leads"
+  size_t watchers = 1;          // per-lead topics: subscribers watching each lead
   const send_log* log = nullptr;
   histogram latency;            // ns from a write's send to a subscriber's receipt
   std::atomic<uint64_t> receipts{0}; // feed messages received by all (read by main)
@@ -55,13 +61,31 @@ public:
   subscriber(asio::io_context& ioc, fanout_env& env, subscriber_set& set, size_t index)
     : index(index), per_lead(env.lead_index.size(), 0), ioc_(ioc), env_(env), set_(set) {}
 
-  /// Connects and subscribes to "leads". resume_from 0: live from now, a
-  /// fresh start whose counts begin at 0, when the writer has acknowledged
-  /// `writes_before` writes (the bench's drain waits for the rest).
-  void open(uint64_t resume_from, uint64_t writes_before = 0);
+  /// Connects and subscribes to "leads", or to each watched lead's topic.
+  /// resume_from 0: live from now, a fresh start whose counts begin at 0,
+  /// when the writer has acknowledged acked[l] writes to lead l (empty:
+  /// none yet); the bench's drain waits for the rest.
+  void open(uint64_t resume_from, const std::vector<uint64_t>& acked = {});
   /// A clean close (code 1000); set.on_end follows.
   void close();
-
+  /// Adds lead `lead` (the writer's index) to those watched through its own
+  /// topic; a subscriber that watches none subscribes to "leads".
+  void watch(uint32_t lead) {
+    watched.push_back(lead);
+    watching.resize(per_lead.size());
+    watching[lead] = true;
+  }
+  /// The writes in acked (per lead) that this subscriber's topics carry.
+  uint64_t watched_writes(const std::vector<uint64_t>& acked) const {
+    if (acked.empty())
+      return 0;
+    if (watched.empty())
+      return std::accumulate(acked.begin(), acked.end(), uint64_t{0});
+    uint64_t n = 0;
+    for (auto l : watched)
+      n += acked[l];
+    return n;
+  }
   state current() const {
     return state_;
   }
@@ -69,21 +93,24 @@ public:
   // -- what the checks read --------------------------------------------------------------
   const size_t index;
   // Since the last fresh start (a resume goes on counting).
-  uint64_t first_seq = 0, last_seq = 0, messages = 0, writes_before = 0;
+  uint64_t first_seq = 0, last_seq = 0, messages = 0;
+  uint64_t writes_before = 0; // watched_writes() at the last fresh start
   uint64_t opens = 0;
   uint64_t replayed = 0; // messages of a resumed subscription before its ack
   uint64_t violations = 0;
   std::string first_violation;
   std::string end_reason; // why the server or the network ended it
   std::vector<uint32_t> per_lead;
+  std::vector<uint32_t> watched; // empty: the whole feed ("leads")
+  std::vector<bool> watching;    // by lead index, with per-lead topics
 
 private:
   struct conn {
     explicit conn(asio::io_context& ioc) : ws(ioc) {}
     websocket::stream<beast::tcp_stream> ws;
     beast::flat_buffer buf;
-    std::string op;
-    bool acked = false;
+    std::vector<std::string> ops; // one subscribe op per topic, sent in turn
+    size_t acks = 0;
     bool reading = false, close_done = false;
     uint64_t before_ack = 0;
   };
@@ -91,6 +118,7 @@ private:
 
   void on_connect(conn_ptr c, beast::error_code ec);
   void on_handshake(conn_ptr c, beast::error_code ec);
+  void do_subscribe(conn_ptr c, size_t op);
   void do_read(conn_ptr c);
   void on_read(conn_ptr c, beast::error_code ec, std::size_t n);
   void handle(conn& c, std::string_view text);
@@ -125,18 +153,25 @@ class subscriber_set {
 public:
   subscriber_set(asio::io_context& ioc, fanout_env& env) : ioc_(ioc), env_(env), timer_(ioc) {}
 
-  /// Opens n subscribers; `writes_before`: see subscriber::open.
-  void open(size_t n, uint64_t writes_before) {
-    for (size_t i = 0; i < n; ++i) {
+  /// Opens n subscribers; `acked`: see subscriber::open. With per-lead
+  /// topics lead j is watched by subscribers j, j+1, ..., j+W-1 (mod n), so
+  /// every write reaches W of them, and with at least n leads every
+  /// subscriber watches one or more.
+  void open(size_t n, const std::vector<uint64_t>& acked) {
+    for (size_t i = 0; i < n; ++i)
       subs.push_back(std::make_shared<subscriber>(ioc_, env_, *this, i));
-      subs.back()->open(0, writes_before);
-    }
+    if (env_.per_lead_topics)
+      for (uint32_t j = 0; j < env_.ids.size(); ++j)
+        for (size_t w = 0; w < env_.watchers; ++w)
+          subs[(j + w) % n]->watch(j);
+    for (auto& s : subs)
+      s->open(0, acked);
   }
   /// Subscribes the dropped ones again, live from now.
-  void reopen_dropped(uint64_t writes_before) {
+  void reopen_dropped(const std::vector<uint64_t>& acked) {
     for (auto& s : subs)
       if (s->current() == subscriber::state::dropped)
-        s->open(0, writes_before);
+        s->open(0, acked);
   }
   void close_all() {
     for (auto& s : subs)
@@ -191,20 +226,26 @@ private:
 
 // -- subscriber -------------------------------------------------------------------------------
 
-inline void subscriber::open(uint64_t resume_from, uint64_t writes) {
+inline void subscriber::open(uint64_t resume_from, const std::vector<uint64_t>& acked) {
   if (!resume_from) {
     first_seq = last_seq = messages = 0;
     std::fill(per_lead.begin(), per_lead.end(), 0);
-    writes_before = writes;
+    writes_before = watched_writes(acked);
   }
   auto c = std::make_shared<conn>(ioc_);
   c_ = c;
   state_ = state::connecting;
   ++opens;
-  c->op = "{\"op\":\"subscribe\",\"topic\":\"leads\"";
-  if (resume_from)
-    c->op += ",\"resume_from\":" + std::to_string(resume_from);
-  c->op += '}';
+  auto op = [&](const std::string& topic) {
+    auto o = "{\"op\":\"subscribe\",\"topic\":\"" + topic + '"';
+    if (resume_from)
+      o += ",\"resume_from\":" + std::to_string(resume_from);
+    c->ops.push_back(o + '}');
+  };
+  if (watched.empty())
+    op("leads");
+  for (auto l : watched)
+    op("lead:" + env_.ids[l]);
   auto& tcp_layer = beast::get_lowest_layer(c->ws);
   tcp_layer.expires_after(std::chrono::seconds{30});
   tcp_layer.async_connect(env_.ep, beast::bind_front_handler(&subscriber::on_connect,
@@ -234,13 +275,22 @@ inline void subscriber::on_handshake(conn_ptr c, beast::error_code ec) {
     return end(c, state::dropped, "handshake: " + ec.message());
   state_ = state::subscribing;
   c->ws.text(true);
-  // The subscribe op goes out while the first read is pending.
-  c->ws.async_write(asio::buffer(c->op), [self = shared_from_this(), c](beast::error_code e,
-                                                                         std::size_t) {
-    if (e && c == self->c_ && self->state_ == state::subscribing)
-      self->end(c, state::dropped, "subscribe: " + e.message());
-  });
+  // The subscribe ops go out while the first read is pending.
+  do_subscribe(c, 0);
   do_read(c);
+}
+
+// One op at a time: a WebSocket stream takes one write in flight.
+inline void subscriber::do_subscribe(conn_ptr c, size_t op) {
+  c->ws.async_write(asio::buffer(c->ops[op]), [self = shared_from_this(), c,
+                                               op](beast::error_code e, std::size_t) {
+    if (c != self->c_ || self->state_ != state::subscribing)
+      return;
+    if (e)
+      return self->end(c, state::dropped, "subscribe: " + e.message());
+    if (op + 1 < c->ops.size())
+      self->do_subscribe(c, op + 1);
+  });
 }
 
 inline void subscriber::do_read(conn_ptr c) {
@@ -270,13 +320,15 @@ inline void subscriber::on_read(conn_ptr c, beast::error_code ec, std::size_t) {
 
 inline void subscriber::handle(conn& c, std::string_view text) {
   auto m = scan_message(text);
+  bool acked = c.acks == c.ops.size();
   if (is_feed_type(m.type)) {
-    if (!c.acked)
+    if (!acked)
       ++c.before_ack;
     return on_feed(m, text);
   }
-  if (m.type == "subscribed" && !c.acked) {
-    c.acked = true;
+  if (m.type == "subscribed" && !acked) {
+    if (++c.acks < c.ops.size())
+      return;
     if (opens > 1)
       replayed += c.before_ack;
     if (state_ == state::subscribing)
@@ -289,7 +341,8 @@ inline void subscriber::handle(conn& c, std::string_view text) {
 inline void subscriber::on_feed(const ws_message& m, std::string_view text) {
   if (!m.seq)
     return violation("a feed message without seq: " + std::string{text.substr(0, 300)});
-  if (last_seq && m.seq != last_seq + 1)
+  // "leads" carries every seq of the org; a lead's topic, that lead's alone.
+  if (last_seq && (watched.empty() ? m.seq != last_seq + 1 : m.seq <= last_seq))
     violation("seq " + std::to_string(m.seq) + " after " + std::to_string(last_seq) +
               (m.seq <= last_seq ? " (a duplicate or out of order)" : " (a gap)"));
   if (!first_seq)
@@ -301,6 +354,9 @@ inline void subscriber::on_feed(const ws_message& m, std::string_view text) {
   auto i = env_.lead_index.find(m.lead);
   if (i == env_.lead_index.end())
     return violation("a message about a lead this run did not create: " +
+                     std::string{text.substr(0, 200)});
+  if (!watched.empty() && !watching[i->second])
+    return violation("a message about a lead it does not watch: " +
                      std::string{text.substr(0, 200)});
   if (m.type != "lead.updated")
     return violation("a " + std::string{m.type} + " message; only events were written");

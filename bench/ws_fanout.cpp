@@ -13,8 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "loadgen_setup.hpp"
@@ -33,7 +36,11 @@ constexpr const char* usage = R"(usage: hotlead-wsfanout --key KEY [--check] [op
   --key KEY           an org key that writes leads (admin, manager, sales_rep)
   --leads L           leads created first; writes go round-robin over them,
                       at most one in flight per lead (default 1000; --check 20)
-  --subscribers N     WebSocket subscribers of "leads" (default 1000; --check 20)
+  --subscribers N     WebSocket subscribers (default 1000; --check 20)
+  --topic T           leads: every subscriber takes every change (default);
+                      lead: each one subscribes to "lead:<id>" of its own
+                      leads (lead j: subscribers j .. j+W-1 mod N; needs L >= N)
+  --watchers W        --topic lead: subscribers per lead (default 1)
   --connections C     writer keep-alive connections (default 64; --check 8)
   --rate R            paced writes/s (default 10000; --check 2000)
   --duration D        seconds measured in each bench phase (default 10)
@@ -50,6 +57,19 @@ constexpr const char* usage = R"(usage: hotlead-wsfanout --key KEY [--check] [op
 Prints one JSON line of results on stdout, progress on stderr.
 )";
 
+// Reads `v` into `field` as its type wants; throws on a malformed number.
+template <class T>
+void read_value(T& field, const std::string& v) {
+  if constexpr (std::is_same_v<T, std::string>)
+    field = v;
+  else if constexpr (std::is_floating_point_v<T>)
+    field = std::stod(v);
+  else if constexpr (std::is_signed_v<T>)
+    field = static_cast<T>(std::stoll(v));
+  else
+    field = static_cast<T>(std::stoull(v));
+}
+
 std::optional<fanout_options> parse_args(int argc, char** argv) {
   fanout_options o;
   auto fail = [](const std::string& msg) -> std::optional<fanout_options> {
@@ -57,14 +77,27 @@ std::optional<fanout_options> parse_args(int argc, char** argv) {
     return std::nullopt;
   };
   std::vector<std::string> args{argv + 1, argv + argc};
-  for (auto& a : args)
-    if (a == "--check") {
-      o.check = true;
-      o.leads = 20;
-      o.subscribers = 20;
-      o.connections = 8;
-      o.rate = 2000;
-    }
+  if (std::find(args.begin(), args.end(), "--check") != args.end()) {
+    o.check = true;
+    o.leads = o.subscribers = 20;
+    o.connections = 8;
+    o.rate = 2000;
+  }
+  std::string topic = "leads";
+  // The options that take a value, each read into its field.
+  using setter = std::function<void(const std::string&)>;
+  auto into = [](auto& field) -> setter {
+    return [&field](const std::string& v) { read_value(field, v); };
+  };
+  const std::map<std::string, setter> valued{
+    {"--host", into(o.host)},           {"--port", into(o.port)},
+    {"--key", into(o.key)},             {"--leads", into(o.leads)},
+    {"--subscribers", into(o.subscribers)}, {"--topic", into(topic)},
+    {"--watchers", into(o.watchers)},   {"--connections", into(o.connections)},
+    {"--rate", into(o.rate)},           {"--duration", into(o.duration)},
+    {"--warmup", into(o.warmup)},       {"--writes", into(o.writes)},
+    {"--timeout", into(o.timeout)},     {"--server-pid", into(o.server_pid)},
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -77,44 +110,29 @@ std::optional<fanout_options> parse_args(int argc, char** argv) {
       o.skip_max_rate = true;
       continue;
     }
+    auto set = valued.find(a);
+    if (set == valued.end())
+      return fail("unknown option " + a);
     if (i + 1 >= args.size())
       return fail(a + " needs a value");
-    const auto& v = args[++i];
     try {
-      if (a == "--host")
-        o.host = v;
-      else if (a == "--port")
-        o.port = static_cast<uint16_t>(std::stoul(v));
-      else if (a == "--key")
-        o.key = v;
-      else if (a == "--leads")
-        o.leads = std::stoul(v);
-      else if (a == "--subscribers")
-        o.subscribers = std::stoul(v);
-      else if (a == "--connections")
-        o.connections = std::stoul(v);
-      else if (a == "--rate")
-        o.rate = std::stod(v);
-      else if (a == "--duration")
-        o.duration = std::stod(v);
-      else if (a == "--warmup")
-        o.warmup = std::stod(v);
-      else if (a == "--writes")
-        o.writes = std::stoull(v);
-      else if (a == "--timeout")
-        o.timeout = std::stod(v);
-      else if (a == "--server-pid")
-        o.server_pid = std::stoi(v);
-      else
-        return fail("unknown option " + a);
+      set->second(args[++i]);
     } catch (const std::exception&) {
-      return fail("bad value for " + a + ": " + v);
+      return fail("bad value for " + a + ": " + args[i]);
     }
   }
   if (o.key.empty())
     return fail("--key is required");
-  if (!o.leads || !o.subscribers || !o.connections)
-    return fail("--leads, --subscribers and --connections must be at least 1");
+  if (topic != "leads" && topic != "lead")
+    return fail("--topic is leads or lead, not " + topic);
+  o.per_lead_topics = topic == "lead";
+  if (!o.leads || !o.subscribers || !o.connections || !o.watchers)
+    return fail("--leads, --subscribers, --connections and --watchers must be at least 1");
+  if (o.per_lead_topics && (o.leads < o.subscribers || o.watchers > o.subscribers))
+    return fail("--topic lead needs --leads >= --subscribers >= --watchers "
+                "(every subscriber watches a lead, no lead twice by one subscriber)");
+  if (o.per_lead_topics && o.check)
+    return fail("--check subscribes to \"leads\" alone; drop --topic lead");
   if (o.rate <= 0 || o.duration <= 0 || o.warmup < 0)
     return fail("--rate and --duration must be positive, --warmup not negative");
   if (o.check && o.writes < 8)

@@ -41,6 +41,8 @@ struct fanout_options {
   size_t subscribers = 1000;
   size_t leads = 1000;
   size_t connections = 64;
+  bool per_lead_topics = false; // --topic lead: "lead:<id>" instead of "leads"
+  size_t watchers = 1;          // --topic lead: subscribers per lead
   double rate = 10000;
   double duration = 10; // s, each bench phase's measured window
   double warmup = 1;    // s, before each window
@@ -96,6 +98,9 @@ struct fanout {
     env.ep = ep;
     env.host = o.host + ":" + std::to_string(o.port);
     env.key = o.key;
+    env.ids = ids;
+    env.per_lead_topics = o.per_lead_topics;
+    env.watchers = o.watchers;
     for (size_t i = 0; i < ids.size(); ++i)
       env.lead_index.emplace(parse_hex_id(ids[i]), static_cast<uint32_t>(i));
     env.log = &log;

@@ -12,10 +12,6 @@
 
 #include <utility> // before Boost 1.74 asio (awaitable.hpp needs std::exchange)
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,16 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "fixtures.hpp"
-#include "loadgen_histogram.hpp"
+#include "loadgen_client.hpp" // the namespace aliases, clock_type, event_body
 
 namespace hotlead::bench {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
 
 inline int64_t to_ns(clock_type::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -164,7 +153,8 @@ public:
   uint64_t completed() const {
     return completed_.load(std::memory_order_relaxed);
   }
-  /// Acknowledged writes per lead (writer thread, or once it is joined).
+  /// Acknowledged writes per lead (writer thread; or main between phases,
+  /// once the phase's result arrived, or once the thread is joined).
   const std::vector<uint64_t>& ok_per_lead() const {
     return ok_per_lead_;
   }
@@ -274,13 +264,7 @@ private:
     ++inflight_;
     if (p_.log_sends && now >= window_from_)
       log_->put(c.lead, ok_per_lead_[c.lead] - base_[c.lead], to_ns(now));
-    auto type = pick_event_type(rng_);
-    std::string body = "{\"type\":\"";
-    body += type;
-    body += "\",\"properties\":";
-    body += event_properties(rng_, type);
-    body += '}';
-    c.send(c.lead, "/v1/leads/" + ids_[c.lead] + "/events", std::move(body), cfg_.host, auth_);
+    c.send(c.lead, "/v1/leads/" + ids_[c.lead] + "/events", event_body(rng_), cfg_.host, auth_);
   }
 
   // A write that was not acknowledged sent no message: its slot is free again.
