@@ -21,17 +21,52 @@ namespace websocket = beast::websocket;
 
 // -- stream_registry ----------------------------------------------------------------
 
-void stream_registry::add(ws_session* s, uint64_t org) {
-  by_org_[org].push_back(s);
+void stream_registry::add(uint64_t org) {
+  ++by_org_[org].sessions;
 }
 
-void stream_registry::remove(ws_session* s, uint64_t org) {
+void stream_registry::remove(ws_session* s, uint64_t org,
+                             const std::unordered_set<uint64_t>& leads) {
   auto i = by_org_.find(org);
   if (i == by_org_.end())
     return;
-  std::erase(i->second, s);
-  if (i->second.empty())
+  std::erase(i->second.broad, s);
+  for (auto lead : leads)
+    unwatch(s, org, lead);
+  if (--i->second.sessions == 0)
     by_org_.erase(i);
+}
+
+void stream_registry::set_broad(ws_session* s, uint64_t org, bool broad) {
+  auto& b = by_org_[org].broad;
+  bool in = std::find(b.begin(), b.end(), s) != b.end();
+  if (broad && !in)
+    b.push_back(s);
+  else if (!broad && in)
+    std::erase(b, s);
+}
+
+void stream_registry::watch(ws_session* s, uint64_t org, uint64_t lead) {
+  auto& w = by_org_[org].by_lead[lead];
+  if (std::find(w.begin(), w.end(), s) == w.end())
+    w.push_back(s);
+}
+
+void stream_registry::unwatch(ws_session* s, uint64_t org, uint64_t lead) {
+  auto i = by_org_.find(org);
+  if (i == by_org_.end())
+    return;
+  auto j = i->second.by_lead.find(lead);
+  if (j == i->second.by_lead.end())
+    return;
+  std::erase(j->second, s);
+  if (j->second.empty())
+    i->second.by_lead.erase(j);
+}
+
+uint64_t stream_registry::dispatched(uint64_t org) const {
+  auto i = by_org_.find(org);
+  return i == by_org_.end() ? 0 : i->second.dispatched;
 }
 
 void stream_registry::dispatch(const std::vector<feed_message>& batch) {
@@ -39,10 +74,18 @@ void stream_registry::dispatch(const std::vector<feed_message>& batch) {
     auto i = by_org_.find(m.org);
     if (i == by_org_.end())
       continue;
+    auto& o = i->second;
+    o.dispatched = m.seq;
     // A delivery may close a session; it stays registered (and ignores
-    // what follows) until its pending read ends, so the list holds still.
-    for (auto* s : i->second)
+    // what follows) until its pending read ends, so the lists hold still.
+    // A session in both lists gets the message once (deliver() checks seq).
+    for (auto* s : o.broad)
       s->deliver(m);
+    if (m.type == feed_type::job_progress)
+      continue;
+    if (auto j = o.by_lead.find(m.lead); j != o.by_lead.end())
+      for (auto* s : j->second)
+        s->deliver(m);
   }
 }
 
@@ -55,7 +98,7 @@ ws_session::ws_session(socket_type&& socket, edge_env& env, stream_registry& reg
 
 ws_session::~ws_session() {
   if (registered_)
-    reg_.remove(this, who_.org);
+    reg_.remove(this, who_.org, subs_.leads);
   --env_.edge_metrics.connections;
 }
 
@@ -80,7 +123,7 @@ void ws_session::on_accept(beast::error_code ec) {
   if (ec)
     return; // a bad handshake: Beast answered it (400) and the socket goes with us
   ws_.text(true);
-  reg_.add(this, who_.org);
+  reg_.add(who_.org);
   registered_ = true;
   do_read();
 }
@@ -92,7 +135,7 @@ void ws_session::do_read() {
 void ws_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) { // closed by the client, a failed ping, or a message over the limit
     if (registered_) {
-      reg_.remove(this, who_.org);
+      reg_.remove(this, who_.org, subs_.leads);
       registered_ = false;
     }
     return;
@@ -138,6 +181,8 @@ void ws_session::catch_up() {
     last_seq_ = std::max(last_seq_, env_.feed->head(who_.org));
     return;
   }
+  // What this thread dispatched so far reached every topic it matched.
+  last_seq_ = std::max(last_seq_, reg_.dispatched(who_.org));
   auto r = env_.feed->since(who_.org, last_seq_);
   for (auto& m : r.messages)
     deliver(m);
@@ -161,6 +206,7 @@ void ws_session::subscribe(const stream_op& op) {
       break;
     }
   }
+  index_topics(op);
   if (!env_.feed || !op.resume_from)
     return;
   auto r = env_.feed->since(who_.org, *op.resume_from);
@@ -201,6 +247,20 @@ void ws_session::unsubscribe(const stream_op& op) {
       std::erase_if(subs_.thresholds, [&](auto& t) { return t.rule.score == op.rule.score; });
       break;
   }
+  index_topics(op);
+}
+
+// Tells the registry what this session's topics can match now.
+void ws_session::index_topics(const stream_op& op) {
+  if (!registered_)
+    return;
+  reg_.set_broad(this, who_.org, subs_.all || subs_.jobs || !subs_.thresholds.empty());
+  if (op.kind != stream_op::one_lead)
+    return;
+  if (subs_.leads.count(op.lead))
+    reg_.watch(this, who_.org, op.lead);
+  else
+    reg_.unwatch(this, who_.org, op.lead);
 }
 
 bool ws_session::matches(const feed_message& m) const {

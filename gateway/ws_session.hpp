@@ -31,16 +31,34 @@ struct edge_env;
 class ws_session;
 struct stream_op;
 
-/// The WebSocket sessions of one io thread, by org; io thread only.
+/// The WebSocket sessions of one io thread, by org, indexed by what their
+/// topics can match, so a message reaches only the sessions that may want
+/// it (a thousand sessions on one lead each cost a lookup, not a thousand
+/// calls); io thread only.
 class stream_registry {
 public:
-  void add(ws_session* s, uint64_t org);
-  void remove(ws_session* s, uint64_t org);
-  /// Hands a published batch to the sessions of each message's org.
+  void add(uint64_t org); // a session of the org, with no topic yet
+  /// `leads`: the session's lead topics (it leaves every index).
+  void remove(ws_session* s, uint64_t org, const std::unordered_set<uint64_t>& leads);
+  /// `broad`: a topic of the session may match any message of the org
+  /// ("leads", "jobs", a threshold).
+  void set_broad(ws_session* s, uint64_t org, bool broad);
+  void watch(ws_session* s, uint64_t org, uint64_t lead);
+  void unwatch(ws_session* s, uint64_t org, uint64_t lead);
+  /// The last seq of the org offered to its sessions: each session whose
+  /// topics matched a message up to it has had it.
+  uint64_t dispatched(uint64_t org) const;
+  /// Hands a published batch to the sessions each message may concern.
   void dispatch(const std::vector<feed_message>& batch);
 
 private:
-  std::unordered_map<uint64_t, std::vector<ws_session*>> by_org_;
+  struct org_sessions {
+    size_t sessions = 0;
+    uint64_t dispatched = 0;
+    std::vector<ws_session*> broad;
+    std::unordered_map<uint64_t, std::vector<ws_session*>> by_lead;
+  };
+  std::unordered_map<uint64_t, org_sessions> by_org_;
 };
 
 class ws_session : public std::enable_shared_from_this<ws_session> {
@@ -77,6 +95,7 @@ private:
   void subscribe(const stream_op& op);
   void unsubscribe(const stream_op& op);
   void catch_up();
+  void index_topics(const stream_op& op);
   bool matches(const feed_message& m) const;
   void emit(const feed_message& m);
   void step(threshold_view& t, const feed_message& m);
