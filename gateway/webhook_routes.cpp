@@ -19,8 +19,11 @@ namespace hotlead {
 
 namespace {
 
-// The org's webhook of a path segment, or nullopt after answering.
+// The org's webhook of a path segment when the caller manages webhooks,
+// or nullopt after answering.
 std::optional<webhook> webhook_of(const ctx_ptr& ctx, std::string_view text) {
+  if (!permitted(ctx, permission::manage_webhooks))
+    return std::nullopt;
   auto id = parse_id(text);
   if (!id) {
     ctx->fail(errc::invalid_id, "'" + std::string{text.substr(0, 64)} +
@@ -94,8 +97,6 @@ void handle_list_webhooks(const ctx_ptr& ctx) {
 }
 
 void handle_get_webhook(const ctx_ptr& ctx, std::string_view id) {
-  if (!permitted(ctx, permission::manage_webhooks))
-    return;
   auto w = webhook_of(ctx, id);
   if (!w)
     return;
@@ -105,8 +106,6 @@ void handle_get_webhook(const ctx_ptr& ctx, std::string_view id) {
 }
 
 void handle_patch_webhook(const ctx_ptr& ctx, std::string_view id) {
-  if (!permitted(ctx, permission::manage_webhooks))
-    return;
   auto w = webhook_of(ctx, id);
   if (!w)
     return;
@@ -134,8 +133,6 @@ void handle_patch_webhook(const ctx_ptr& ctx, std::string_view id) {
 }
 
 void handle_delete_webhook(const ctx_ptr& ctx, std::string_view id) {
-  if (!permitted(ctx, permission::manage_webhooks))
-    return;
   auto w = webhook_of(ctx, id);
   if (!w)
     return;
@@ -153,8 +150,6 @@ void handle_delete_webhook(const ctx_ptr& ctx, std::string_view id) {
 }
 
 void handle_list_deliveries(const ctx_ptr& ctx, std::string_view id) {
-  if (!permitted(ctx, permission::manage_webhooks))
-    return;
   auto w = webhook_of(ctx, id);
   if (!w)
     return;
@@ -217,8 +212,6 @@ void handle_list_deliveries(const ctx_ptr& ctx, std::string_view id) {
 }
 
 void handle_replay_deliveries(const ctx_ptr& ctx, std::string_view id) {
-  if (!permitted(ctx, permission::manage_webhooks))
-    return;
   auto w = webhook_of(ctx, id);
   if (!w)
     return;

@@ -19,22 +19,34 @@ problem feed_error(const rocksdb::Status& st) {
 
 } // namespace
 
+namespace {
+
+// Visits keys from where `it` stands while they start with `prefix`,
+// forward or backward, until `fn` returns false.
+std::optional<problem> walk(rocksdb::Iterator& it, std::string_view prefix, bool back,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) {
+  for (; it.Valid() && it.key().starts_with(prefix); back ? it.Prev() : it.Next()) {
+    auto k = it.key();
+    auto v = it.value();
+    if (!fn({k.data(), k.size()}, {v.data(), v.size()}))
+      break;
+  }
+  if (!it.status().ok())
+    return problem{errc::storage_error, "scan of '" + std::string{prefix.substr(0, 1)} +
+                                          "' keys: " + it.status().ToString()};
+  return std::nullopt;
+}
+
+} // namespace
+
 std::optional<problem> store::visit_tag(
   char tag, std::string_view under,
   const std::function<bool(std::string_view key, std::string_view value)>& fn) {
   std::string prefix(1, tag);
   prefix += under;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(rocksdb::ReadOptions{}, family_of(prefix))};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    auto k = it->key();
-    auto v = it->value();
-    if (!fn({k.data(), k.size()}, {v.data(), v.size()}))
-      break;
-  }
-  if (!it->status().ok())
-    return problem{errc::storage_error, "scan of '" + std::string(1, tag) +
-                                          "' keys: " + it->status().ToString()};
-  return std::nullopt;
+  it->Seek(prefix);
+  return walk(*it, prefix, false, fn);
 }
 
 std::optional<problem> store::visit_tag_back(
@@ -50,16 +62,7 @@ std::optional<problem> store::visit_tag_back(
     if (it->Valid() && it->key() == before)
       it->Prev();
   }
-  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
-    auto k = it->key();
-    auto v = it->value();
-    if (!fn({k.data(), k.size()}, {v.data(), v.size()}))
-      break;
-  }
-  if (!it->status().ok())
-    return problem{errc::storage_error, "scan of '" + std::string(1, tag) +
-                                          "' keys: " + it->status().ToString()};
-  return std::nullopt;
+  return walk(*it, prefix, true, fn);
 }
 
 std::optional<std::string> store::get(std::string_view key) {
