@@ -1,6 +1,4 @@
 // Client messages of a WebSocket subscription (GET /v1/stream).
-#include <cmath>
-
 #include "protocol/ids.hpp"
 #include "protocol/json_in.hpp"
 #include "protocol/json_parse.hpp"
@@ -13,15 +11,6 @@ namespace {
 
 constexpr std::string_view known_topics =
   "\"leads\", \"lead:<lead id>\", \"threshold\" (with \"score\"), \"jobs\"";
-
-// Points as hundredths: a finite number within +-1,000,000.
-bool points_of(element v, int64_t& out) {
-  double d = 0;
-  if (v.get_double().get(d) || !std::isfinite(d) || std::fabs(d) > 1e6)
-    return false;
-  out = std::llround(d * 100);
-  return true;
-}
 
 } // namespace
 
@@ -50,11 +39,11 @@ std::optional<problem> parse_stream_op(std::string_view text, stream_op& out) {
         return wrong_type("resume_from", "the seq of the last message received (an integer >= 0)");
       out.resume_from = n;
     } else if (key == "score") {
-      if (!points_of(v, out.rule.score))
+      if (!points_value(v, out.rule.score))
         return wrong_type("score", "the threshold in points (a number)");
       has_score = true;
     } else if (key == "hysteresis") {
-      if (!points_of(v, out.rule.hysteresis) || out.rule.hysteresis < 0)
+      if (!points_value(v, out.rule.hysteresis) || out.rule.hysteresis < 0)
         return wrong_type("hysteresis", "points (a number >= 0) a hot lead must fall below the "
                                         "threshold before it cools");
       has_hysteresis = true;

@@ -1,6 +1,7 @@
 #include "protocol/json_parse.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace hotlead::json_detail {
 
@@ -39,6 +40,14 @@ std::optional<problem> parse_object(std::string_view body, object& obj, std::str
   if (auto p = parse_doc(body, doc))
     return p;
   return as_object(doc, obj, what);
+}
+
+bool points_value(element v, int64_t& out) {
+  double d = 0;
+  if (v.get_double().get(d) || !std::isfinite(d) || std::fabs(d) > 1e6)
+    return false;
+  out = std::llround(d * 100);
+  return true;
 }
 
 bool has_control_chars(std::string_view s) {

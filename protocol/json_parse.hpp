@@ -34,6 +34,10 @@ std::optional<problem> as_object(element doc, object& obj, std::string_view what
 std::optional<problem> parse_object(std::string_view body, object& obj, std::string_view what);
 bool has_control_chars(std::string_view s);
 
+/// Points as hundredths (a threshold, a hysteresis): a finite number within
+/// +-1,000,000; false when `v` is not one.
+bool points_value(element v, int64_t& out);
+
 /// A single-line text field: a string of at most `max_len` characters
 /// without control characters, or null when `nullable`.
 std::optional<problem> text_value(std::string_view name, element v, size_t max_len,

@@ -1,7 +1,5 @@
 #include "protocol/webhook.hpp"
 
-#include <cmath>
-
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/json_parse.hpp"
@@ -27,14 +25,6 @@ constexpr std::string_view kinds_known =
 
 constexpr size_t max_url = 2000;
 
-bool points_in(element v, int64_t& out) {
-  double d = 0;
-  if (v.get_double().get(d) || !std::isfinite(d) || std::fabs(d) > 1e6)
-    return false;
-  out = std::llround(d * 100);
-  return true;
-}
-
 std::optional<problem> parse_threshold(element v, std::optional<threshold_rule>& out) {
   if (v.is_null()) {
     out.reset();
@@ -48,11 +38,11 @@ std::optional<problem> parse_threshold(element v, std::optional<threshold_rule>&
   bool has_score = false;
   for (auto [k, x] : o) {
     if (k == "score") {
-      if (!points_in(x, r.score))
+      if (!points_value(x, r.score))
         return wrong_type("threshold.score", "the threshold in points (a number)");
       has_score = true;
     } else if (k == "hysteresis") {
-      if (!points_in(x, r.hysteresis) || r.hysteresis < 0)
+      if (!points_value(x, r.hysteresis) || r.hysteresis < 0)
         return wrong_type("threshold.hysteresis", "points (a number >= 0)");
     } else {
       return bad(errc::unknown_field, "unknown field 'threshold." + std::string{k} +
