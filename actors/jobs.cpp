@@ -147,12 +147,7 @@ void job_reporter::report() {
     reported r{j->done.load(), j->persisted.load(), j->rejected.load(),
                j->finished_at.load() != 0 || j->failed.load()};
     auto i = reported_.find(j->id);
-    bool changed = i == reported_.end()
-                     ? true
-                     : r.finished != i->second.finished || r.done != i->second.done ||
-                         r.persisted != i->second.persisted || r.rejected != i->second.rejected;
-    if (i != reported_.end() && i->second.finished)
-      changed = false; // its end was reported
+    bool changed = i == reported_.end() || (!i->second.finished && !(i->second == r));
     now[j->id] = r;
     if (!changed)
       continue;

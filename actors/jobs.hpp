@@ -91,6 +91,7 @@ private:
   struct reported {
     uint64_t done = 0, persisted = 0, rejected = 0;
     bool finished = false;
+    bool operator==(const reported&) const = default;
   };
   void run();
   void report();

@@ -48,6 +48,16 @@ std::vector<webhook> webhook_book::list(uint64_t org) const {
 
 std::optional<webhook> webhook_book::find(uint64_t org, uint64_t id) const {
   std::lock_guard lock{mtx_};
+  return find_locked(org, id);
+}
+
+std::optional<webhook> webhook_book::find_any(uint64_t id) const {
+  std::lock_guard lock{mtx_};
+  auto i = org_of_.find(id);
+  return i == org_of_.end() ? std::nullopt : find_locked(i->second, id);
+}
+
+std::optional<webhook> webhook_book::find_locked(uint64_t org, uint64_t id) const {
   auto i = by_org_.find(org);
   if (i == by_org_.end())
     return std::nullopt;
@@ -55,18 +65,6 @@ std::optional<webhook> webhook_book::find(uint64_t org, uint64_t id) const {
     if (w.id == id)
       return w;
   return std::nullopt;
-}
-
-std::optional<webhook> webhook_book::find_any(uint64_t id) const {
-  uint64_t org = 0;
-  {
-    std::lock_guard lock{mtx_};
-    auto i = org_of_.find(id);
-    if (i == org_of_.end())
-      return std::nullopt;
-    org = i->second;
-  }
-  return find(org, id);
 }
 
 void webhook_book::put(const webhook& w, bool reset_view) {
@@ -106,22 +104,16 @@ void webhook_book::tap(const feed_message& m, std::vector<write_op>& ops) {
       add_delivery(w, m, feed_type_name(m.type), *m.json, ops);
     if (!(w.kinds & kind_threshold) || !w.threshold || m.type == feed_type::job_progress)
       continue;
-    auto& hot = hot_[w.id];
-    if (m.type == feed_type::lead_deleted) {
-      if (hot.erase(m.lead))
-        ops.push_back({write_op::del, keys::hot_lead(w.id, m.lead), {}});
-      continue;
-    }
-    auto c = threshold_step(*w.threshold, hot.count(m.lead) > 0, m.total);
+    auto c = threshold_apply(*w.threshold, hot_[w.id], m);
     if (c == crossing::none)
       continue;
-    if (c == crossing::up) {
-      hot.insert(m.lead);
-      ops.push_back({write_op::put, keys::hot_lead(w.id, m.lead), {}});
-    } else {
-      hot.erase(m.lead);
-      ops.push_back({write_op::del, keys::hot_lead(w.id, m.lead), {}});
-    }
+    auto key = keys::hot_lead(w.id, m.lead);
+    if (c == crossing::up)
+      ops.push_back({write_op::put, std::move(key), {}});
+    else
+      ops.push_back({write_op::del, std::move(key), {}});
+    if (c == crossing::left)
+      continue;
     add_delivery(w, m, "lead.threshold_crossed", threshold_json(m, *w.threshold, c), ops);
   }
 }

@@ -68,6 +68,7 @@ public:
   void on_deliveries(std::function<void(std::vector<due>&&)> taker);
 
 private:
+  std::optional<webhook> find_locked(uint64_t org, uint64_t id) const;
   void add_delivery(const webhook& w, const feed_message& m, std::string_view type,
                     std::string_view data, std::vector<write_op>& ops);
 

@@ -248,6 +248,58 @@ void dispatch_leads(const ctx_ptr& ctx, const segments& sg, const std::string& m
   ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path});
 }
 
+void dispatch_webhooks(const ctx_ptr& ctx, const segments& sg, const std::string& m) {
+  if (sg.n == 2) {
+    if (m == "GET") {
+      ctx->route = route_id::list_webhooks;
+      if (authenticate(ctx))
+        handle_list_webhooks(ctx);
+    } else if (m == "POST") {
+      ctx->route = route_id::create_webhook;
+      if (authenticate(ctx) && json_body(ctx))
+        handle_create_webhook(ctx);
+    } else {
+      method_not_allowed(ctx, "GET, POST");
+    }
+    return;
+  }
+  if (sg.n == 3) {
+    if (m == "GET") {
+      ctx->route = route_id::get_webhook;
+      if (authenticate(ctx))
+        handle_get_webhook(ctx, sg.s[2]);
+    } else if (m == "PATCH") {
+      ctx->route = route_id::patch_webhook;
+      if (authenticate(ctx) && json_body(ctx))
+        handle_patch_webhook(ctx, sg.s[2]);
+    } else if (m == "DELETE") {
+      ctx->route = route_id::delete_webhook;
+      if (authenticate(ctx))
+        handle_delete_webhook(ctx, sg.s[2]);
+    } else {
+      method_not_allowed(ctx, "GET, PATCH, DELETE");
+    }
+    return;
+  }
+  if (sg.n == 4 && sg.s[3] == "deliveries") {
+    if (m != "GET")
+      return method_not_allowed(ctx, "GET");
+    ctx->route = route_id::list_deliveries;
+    if (authenticate(ctx))
+      handle_list_deliveries(ctx, sg.s[2]);
+    return;
+  }
+  if (sg.n == 4 && sg.s[3] == "deliveries:replay") {
+    if (m != "POST")
+      return method_not_allowed(ctx, "POST");
+    ctx->route = route_id::replay_deliveries;
+    if (authenticate(ctx) && (ctx->req.body.empty() || json_body(ctx)))
+      handle_replay_deliveries(ctx, sg.s[2]);
+    return;
+  }
+  ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path.substr(0, 200)});
+}
+
 } // namespace
 
 namespace {
@@ -257,56 +309,6 @@ void locate(const ctx_ptr& ctx) {
   auto q = target.find('?');
   ctx->path = std::string_view{target}.substr(0, q);
   ctx->query = q == target.npos ? std::string_view{} : std::string_view{target}.substr(q + 1);
-}
-
-} // namespace
-
-namespace {
-
-void dispatch_webhooks(const ctx_ptr& ctx, const segments& sg, const std::string& m) {
-  auto either = [&](route_id get, route_id other, const char* other_method, const char* allow) {
-    ctx->route = m == "GET" ? get : other;
-    if (m == "GET" || m == other_method)
-      return authenticate(ctx);
-    method_not_allowed(ctx, allow);
-    return false;
-  };
-  if (sg.n == 2) {
-    if (either(route_id::list_webhooks, route_id::create_webhook, "POST", "GET, POST")) {
-      if (m == "GET")
-        handle_list_webhooks(ctx);
-      else if (json_body(ctx))
-        handle_create_webhook(ctx);
-    }
-  } else if (sg.n == 3) {
-    ctx->route = m == "PATCH" ? route_id::patch_webhook
-                 : m == "DELETE" ? route_id::delete_webhook
-                                 : route_id::get_webhook;
-    if (m != "GET" && m != "PATCH" && m != "DELETE")
-      return method_not_allowed(ctx, "GET, PATCH, DELETE");
-    if (!authenticate(ctx))
-      return;
-    if (m == "GET")
-      handle_get_webhook(ctx, sg.s[2]);
-    else if (m == "DELETE")
-      handle_delete_webhook(ctx, sg.s[2]);
-    else if (json_body(ctx))
-      handle_patch_webhook(ctx, sg.s[2]);
-  } else if (sg.n == 4 && sg.s[3] == "deliveries") {
-    ctx->route = route_id::list_deliveries;
-    if (m != "GET")
-      return method_not_allowed(ctx, "GET");
-    if (authenticate(ctx))
-      handle_list_deliveries(ctx, sg.s[2]);
-  } else if (sg.n == 4 && sg.s[3] == "deliveries:replay") {
-    ctx->route = route_id::replay_deliveries;
-    if (m != "POST")
-      return method_not_allowed(ctx, "POST");
-    if (authenticate(ctx) && (ctx->req.body.empty() || json_body(ctx)))
-      handle_replay_deliveries(ctx, sg.s[2]);
-  } else {
-    ctx->fail(errc::not_found, "no such resource: " + std::string{ctx->path.substr(0, 200)});
-  }
 }
 
 } // namespace

@@ -67,22 +67,23 @@ webhook_sender::~webhook_sender() {
 }
 
 std::optional<problem> webhook_sender::start() {
+  std::vector<webhook_book::due> pending;
   auto err = db_.visit_tag('Y', {}, [&](std::string_view k, std::string_view v) {
     auto d = decode_delivery(v);
     if (!d)
       return true;
     if (d->state == delivery::pending)
-      loaded_.push_back({d->hook, d->id, d->next_at});
+      pending.push_back({d->hook, d->id, d->next_at});
     else if (d->state == delivery::delivered)
       hooks_[d->hook].delivered.push_back(d->id); // key order: oldest first
     return true;
   });
   if (err)
     return err;
-  if (!loaded_.empty())
-    component_log("webhooks")->info("{} webhook deliveries pending", loaded_.size());
+  if (!pending.empty())
+    component_log("webhooks")->info("{} webhook deliveries pending", pending.size());
   thread_ = std::thread{[this] { ioc_.run(); }};
-  add(std::move(loaded_));
+  add(std::move(pending));
   return std::nullopt;
 }
 

@@ -78,7 +78,6 @@ private:
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unordered_map<uint64_t, hook_queue> hooks_; // sender thread only
-  std::vector<webhook_book::due> loaded_;          // pending at start()
   std::thread thread_;
 };
 

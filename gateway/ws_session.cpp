@@ -285,18 +285,9 @@ void ws_session::emit(const feed_message& m) {
 }
 
 void ws_session::step(threshold_view& t, const feed_message& m) {
-  if (m.type == feed_type::lead_deleted) {
-    t.hot.erase(m.lead);
-    return;
-  }
-  auto c = threshold_step(t.rule, t.hot.count(m.lead) > 0, m.total);
-  if (c == crossing::none)
-    return;
-  if (c == crossing::up)
-    t.hot.insert(m.lead);
-  else
-    t.hot.erase(m.lead);
-  send(std::make_shared<const std::string>(threshold_json(m, t.rule, c)));
+  auto c = threshold_apply(t.rule, t.hot, m);
+  if (c == crossing::up || c == crossing::down)
+    send(std::make_shared<const std::string>(threshold_json(m, t.rule, c)));
 }
 
 void ws_session::send(std::shared_ptr<const std::string> text) {

@@ -48,10 +48,10 @@ struct feed_setup {
   /// Sees each message as it is numbered, while its batch is built, and
   /// may add writes to the same batch (the webhook outbox: a delivery is
   /// durable exactly when its change is).
-  std::function<void(const feed_message&, std::vector<write_op>&)> tap;
+  std::function<void(const feed_message&, std::vector<write_op>&)> tap = nullptr;
   /// After a batch that carried messages: true once durable (after sink),
   /// false when it failed (what tap added was not written).
-  std::function<void(bool durable)> settled;
+  std::function<void(bool durable)> settled = nullptr;
 };
 
 struct journal_stats {

@@ -23,8 +23,7 @@
 //                          JSON (protocol/feed.hpp; the last
 //                          stream.replay_window of each org)
 //   'W' org id, hook id → a webhook: its JSON with the secret (protocol/webhook)
-//   'Y' hook id, id     → one delivery of a webhook: its JSON, a newline, its
-//                          next attempt (ms), a newline, its body
+//   'Y' hook id, id     → one delivery of a webhook: its JSON, a newline, its body
 //                          (protocol/webhook encode_delivery)
 //   'T' hook id, lead id → "": the lead is hot in the webhook's threshold view
 //   'H' lead id, seq    → score history entry: be64 total (hundredths, as

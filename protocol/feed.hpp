@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace hotlead {
 
@@ -67,7 +68,8 @@ struct threshold_rule {
   int64_t hysteresis = 0; // hundredths
 };
 
-enum class crossing : uint8_t { none, up, down };
+/// `left`: a hot lead was deleted; it leaves the view without an alert.
+enum class crossing : uint8_t { none, up, down, left };
 
 /// What a lead's change to `total` does in a view where it is `hot` or not.
 inline crossing threshold_step(const threshold_rule& r, bool hot, int64_t total) {
@@ -76,6 +78,20 @@ inline crossing threshold_step(const threshold_rule& r, bool hot, int64_t total)
   if (hot && total < r.score - r.hysteresis)
     return crossing::down;
   return crossing::none;
+}
+
+/// Applies lead message `m` to a view's set of hot leads (the WebSocket
+/// topic's and the webhook's alike) and says what it did.
+inline crossing threshold_apply(const threshold_rule& r, std::unordered_set<uint64_t>& hot,
+                                const feed_message& m) {
+  if (m.type == feed_type::lead_deleted)
+    return hot.erase(m.lead) ? crossing::left : crossing::none;
+  auto c = threshold_step(r, hot.count(m.lead) > 0, m.total);
+  if (c == crossing::up)
+    hot.insert(m.lead);
+  else if (c == crossing::down)
+    hot.erase(m.lead);
+  return c;
 }
 
 /// The alert for a crossing caused by lead message `m`: its JSON with type

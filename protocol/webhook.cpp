@@ -1,5 +1,7 @@
 #include "protocol/webhook.hpp"
 
+#include <charconv>
+
 #include "protocol/ids.hpp"
 #include "protocol/json_out.hpp"
 #include "protocol/json_parse.hpp"
@@ -122,13 +124,10 @@ std::optional<endpoint> parse_endpoint(std::string_view url, std::string& why) {
   }
   if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']')
     e.host = e.host.substr(1, e.host.size() - 2);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(e.port);
-  } catch (...) {
-  }
-  if (e.host.empty() || port == 0 || port > 65535 ||
-      e.port.find_first_not_of("0123456789") != std::string::npos) {
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(e.port.data(), e.port.data() + e.port.size(), port);
+  if (e.host.empty() || ec != std::errc{} || end != e.port.data() + e.port.size() || port == 0 ||
+      port > 65535) {
     why = "'url' needs a host and, when given, a port from 1 to 65535";
     return std::nullopt;
   }
@@ -319,16 +318,14 @@ std::string encode_delivery(const delivery& d) {
   std::string out;
   out.reserve(300 + d.body.size());
   write_delivery(out, d, false);
-  // The next attempt to the millisecond (the JSON shows it as text).
-  out += "\n" + std::to_string(d.next_at) + "\n";
+  out += '\n';
   out += d.body;
   return out;
 }
 
 std::optional<delivery> decode_delivery(std::string_view stored) {
   auto nl = stored.find('\n');
-  auto nl2 = nl == stored.npos ? nl : stored.find('\n', nl + 1);
-  if (nl2 == stored.npos)
+  if (nl == stored.npos)
     return std::nullopt;
   object obj;
   if (parse_object(stored.substr(0, nl), obj, "a stored delivery"))
@@ -352,6 +349,8 @@ std::optional<delivery> decode_delivery(std::string_view stored) {
       d.attempts = static_cast<uint32_t>(n);
     } else if (key == "created_at" && !v.get_string().get(s)) {
       d.created_at = parse_time(s).value_or(0);
+    } else if (key == "next_attempt_at" && !v.get_string().get(s)) { // to the millisecond
+      d.next_at = parse_time(s).value_or(0);
     } else if (key == "recent_attempts") {
       simdjson::dom::array a;
       if (v.get_array().get(a))
@@ -371,9 +370,7 @@ std::optional<delivery> decode_delivery(std::string_view stored) {
       }
     }
   }
-  auto next = stored.substr(nl + 1, nl2 - nl - 1);
-  d.next_at = std::strtoll(std::string{next}.c_str(), nullptr, 10);
-  d.body = stored.substr(nl2 + 1);
+  d.body = stored.substr(nl + 1);
   if (d.id == 0 || d.hook == 0)
     return std::nullopt;
   return d;

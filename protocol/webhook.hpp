@@ -60,7 +60,8 @@ void write_webhook(std::string& out, const webhook& w, bool with_secret);
 std::optional<webhook> decode_webhook(std::string_view stored, uint64_t org);
 
 /// One delivery of one feed message to one webhook. Stored as its JSON
-/// (write_delivery without the body), a newline, then the body.
+/// (write_delivery without the body; times to the millisecond), a newline,
+/// then the body.
 struct delivery {
   enum state_t : uint8_t { pending, delivered, parked };
   struct attempt {
