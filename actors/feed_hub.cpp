@@ -1,5 +1,7 @@
 #include "actors/feed_hub.hpp"
 
+#include <algorithm>
+
 #include "persistence/store.hpp"
 
 namespace hotlead {
@@ -75,6 +77,50 @@ uint64_t feed_hub::head(uint64_t org) const {
   std::lock_guard lock{mtx_};
   auto i = orgs_.find(org);
   return i == orgs_.end() ? 0 : i->second.head;
+}
+
+// -- threshold_registry ----------------------------------------------------------------
+
+namespace {
+bool same(const threshold_rule& a, const threshold_rule& b) {
+  return a.score == b.score && a.hysteresis == b.hysteresis;
+}
+} // namespace
+
+void threshold_registry::add(uint64_t org, const threshold_rule& r) {
+  std::lock_guard lock{mtx_};
+  auto& rules = by_org_[org];
+  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return same(c.rule, r); });
+  if (i == rules.end())
+    rules.push_back({r, 1});
+  else
+    ++i->views;
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void threshold_registry::remove(uint64_t org, const threshold_rule& r) {
+  std::lock_guard lock{mtx_};
+  auto o = by_org_.find(org);
+  if (o == by_org_.end())
+    return;
+  auto& rules = o->second;
+  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return same(c.rule, r); });
+  if (i == rules.end())
+    return;
+  if (--i->views == 0)
+    rules.erase(i);
+  if (rules.empty())
+    by_org_.erase(o);
+  count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::vector<threshold_rule> threshold_registry::rules(uint64_t org) const {
+  std::vector<threshold_rule> out;
+  std::lock_guard lock{mtx_};
+  if (auto o = by_org_.find(org); o != by_org_.end())
+    for (auto& c : o->second)
+      out.push_back(c.rule);
+  return out;
 }
 
 } // namespace hotlead

@@ -5,6 +5,7 @@
 // Thread-safe: the journal thread publishes, io threads read and listen.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -20,6 +21,42 @@
 namespace hotlead {
 
 class store;
+
+/// The threshold rules each org's views watch now (WebSocket "threshold"
+/// topics, threshold webhooks), so that shards know which score moves
+/// without a change to the lead (decay, a new model version) a view must
+/// see: those that cross one of them (score_move_crosses) are sent as
+/// lead.scored messages, the rest are not sent. Thread-safe.
+class threshold_registry {
+public:
+  void add(uint64_t org, const threshold_rule& r);
+  void remove(uint64_t org, const threshold_rule& r);
+  /// Any rule of any org: false is the common case, checked without a lock.
+  bool any() const {
+    return count_.load(std::memory_order_relaxed) > 0;
+  }
+  /// The org's distinct rules (empty: none).
+  std::vector<threshold_rule> rules(uint64_t org) const;
+
+private:
+  struct counted {
+    threshold_rule rule;
+    size_t views = 0;
+  };
+  mutable std::mutex mtx_;
+  std::unordered_map<uint64_t, std::vector<counted>> by_org_;
+  std::atomic<size_t> count_{0};
+};
+
+/// Whether a lead whose last message carried `published` may still cool
+/// in a view of one of `rules` (it is at or above a lower edge): the
+/// leads a decay sweep looks at.
+inline bool may_cool(const std::vector<threshold_rule>& rules, int64_t published) {
+  for (auto& r : rules)
+    if (published >= r.score - r.hysteresis)
+      return true;
+  return false;
+}
 
 class feed_hub {
 public:
@@ -59,6 +96,10 @@ public:
   /// The org's last seq (0 when it has none).
   uint64_t head(uint64_t org) const;
 
+  threshold_registry& thresholds() {
+    return thresholds_;
+  }
+
 private:
   struct org_feed {
     uint64_t head = 0;
@@ -71,6 +112,7 @@ private:
   std::unordered_map<uint64_t, org_feed> orgs_;
   std::vector<std::pair<size_t, listener>> listeners_;
   size_t next_listener_ = 1;
+  threshold_registry thresholds_;
 };
 
 } // namespace hotlead

@@ -34,6 +34,9 @@ namespace hotlead::msg {
 using committed_atom = caf::atom_constant<caf::atom("committed")>;
 /// Shard → itself: rewrite the records of leads with an event tail.
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+/// A shard's next chunk of leads whose score may have decayed across a
+/// watched threshold (shard_moves.cpp).
+using decay_atom = caf::atom_constant<caf::atom("decay")>;
 
 /// Shard → itself: the next chunk of a re-score.
 using rescore_atom = caf::atom_constant<caf::atom("rescore")>;

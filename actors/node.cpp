@@ -206,6 +206,7 @@ std::optional<problem> node::start(recovery_report& report, std::vector<recovere
     init.lim = opts_.lim;
     init.max_events_per_lead = opts_.max_events_per_lead;
     init.sweep_interval = opts_.sweep_interval;
+    init.thresholds = opts_.thresholds;
     stats_->leads[s] = static_cast<int64_t>(init.table->leads().size());
     tables.push_back(init.table);
     shards.push_back(spawn_shard(sys_, inits[s]));

@@ -24,6 +24,7 @@ class store;
 class journal;
 class job_table;
 class model_registry;
+class threshold_registry;
 
 struct node_options {
   size_t shards = 4;
@@ -33,6 +34,9 @@ struct node_options {
   // How often shards rewrite the records of leads that have newer events
   // (shard_actor.cpp, "Lead records and their event tails").
   std::chrono::milliseconds sweep_interval{2000};
+  // The rules threshold views watch (actors/feed_hub.hpp): shards send the
+  // score moves without a change that cross one of them. Null: none.
+  threshold_registry* thresholds = nullptr;
 };
 
 struct recovery_report {

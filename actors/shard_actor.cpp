@@ -187,6 +187,7 @@ std::string record(self_ptr self, lead& l, const event_input& ev, millis now,
   auto score = score_json(*self->state.cfg->models, l, s, e.version, now);
   feed_change(l, feed_type::lead_updated, score, s.total, previous, now, score_cause::event,
               ev.type, ops);
+  note_published(self, l);
   return score;
 }
 
@@ -424,6 +425,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
     [=](const msg::preview_scores& m) -> msg::preview_part { return preview(self, m); },
     [=](msg::sweep_atom) {
       self->delayed_send(self, self->state.cfg->sweep_interval, msg::sweep_atom::value);
+      decay_tick(self);
       auto& st = self->state;
       if (!st.sweeping.empty() || st.tails.empty())
         return; // the last sweep is still going, or nothing to do
@@ -431,6 +433,7 @@ caf::behavior shard_actor(caf::stateful_actor<shard_state>* self,
       st.sweep_pos = 0;
       sweep_step(self);
     },
+    [=](msg::decay_atom) { decay_step(self); },
     [=](msg::committed_atom) {
       std::vector<std::pair<uint64_t, std::optional<problem>>> done;
       {

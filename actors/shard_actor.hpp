@@ -22,6 +22,7 @@ class journal;
 class job_table;
 class model_registry;
 class store;
+class threshold_registry;
 struct node_stats;
 
 struct shard_init {
@@ -35,6 +36,7 @@ struct shard_init {
   std::shared_ptr<lead_table> table; // recovered state; shared with the router
   std::vector<uint64_t> tails;       // recovered leads with an event tail (replayed)
   std::chrono::milliseconds sweep_interval{2000};
+  threshold_registry* thresholds = nullptr; // rules of threshold views; null: none
 };
 
 caf::actor spawn_shard(caf::actor_system& sys, std::shared_ptr<shard_init> init);

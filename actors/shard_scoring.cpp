@@ -49,11 +49,6 @@ void note_drift(lead& l, const model_entry& e, const score& before, millis now,
     add_history(l, now, score_cause::decay, "", before, e.version, ops);
 }
 
-void note_decay(lead& l, const model_entry& e, millis now, std::vector<write_op>& ops) {
-  if (l.history_seq > 0)
-    note_drift(l, e, score_of(e.model, l, l.engagement, now), now, ops);
-}
-
 // The score after a change; a history entry when the total moved (or the
 // lead is new).
 score note_change(lead& l, const model_entry& e, millis now, score_cause cause,
@@ -158,7 +153,12 @@ bool rescore_lead(self_ptr self, rescore_run& run, lead& l, millis now,
     l.model_version ? self->state.cfg->models->find(l.org, l.model_version) : nullptr;
   std::vector<bool> only;
   if (from) {
-    note_decay(l, *from, now, ops);
+    // Decay up to now first, sent when it crosses a watched threshold (the
+    // score may move silently only where no view would see a crossing).
+    auto published = l.scored_total;
+    auto decayed = score_of(from->model, l, l.engagement, now);
+    note_drift(l, *from, decayed, now, ops);
+    publish_score_move(self, l, *from, decayed, published, now, score_cause::decay, "", ops);
     auto [it, fresh] = run.maps.try_emplace(from->version);
     if (fresh)
       it->second = carry_map(from->model, to->model);
@@ -174,8 +174,10 @@ bool rescore_lead(self_ptr self, rescore_run& run, lead& l, millis now,
     run.replays[l.id] = {std::move(only), l.event_seq};
     return false;
   }
-  note_change(l, *to, now, score_cause::model_change, "version " + std::to_string(to->version),
-              ops);
+  auto published = l.scored_total;
+  auto detail = "version " + std::to_string(to->version);
+  auto s = note_change(l, *to, now, score_cause::model_change, detail, ops);
+  publish_score_move(self, l, *to, s, published, now, score_cause::model_change, detail, ops);
   put_score_state(l, ops);
   return true;
 }
@@ -311,8 +313,10 @@ void apply_replay(self_ptr self, msg::replay_events& m) {
     }
     for (auto& ev : events)
       score_event(to->model, *l, ev, &r.only);
-    note_change(*l, *to, now, score_cause::model_change,
-                "version " + std::to_string(to->version), ops);
+    auto published = l->scored_total;
+    auto detail = "version " + std::to_string(to->version);
+    auto s = note_change(*l, *to, now, score_cause::model_change, detail, ops);
+    publish_score_move(self, *l, *to, s, published, now, score_cause::model_change, detail, ops);
     put_score_state(*l, ops);
     ++written;
   };

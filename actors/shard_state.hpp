@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,9 @@ constexpr size_t rescore_chunk = 2048;
 constexpr uint64_t max_tail_events = 32;
 constexpr size_t sweep_chunk = 256;
 
+// Leads re-scored as of now per step of a decay tick (shard_moves.cpp).
+constexpr size_t decay_chunk = 1024;
+
 // Commit results on their way from the journal thread to the shard. The
 // journal reports every write; only the first report after the shard last
 // drained the inbox sends a message, so a group commit of many writes costs
@@ -90,6 +94,12 @@ struct shard_state {
   std::vector<uint64_t> sweeping; // the sweep in progress, and how far it got
   size_t sweep_pos = 0;
   std::vector<std::shared_ptr<rescore_run>> rescores; // running; the first one steps
+  // Decay crossings (shard_moves.cpp): leads whose last message may still
+  // cool in a threshold view; the tick in progress and how far it got.
+  std::unordered_set<uint64_t> warm;
+  std::vector<uint64_t> cooling;
+  size_t cooling_pos = 0;
+  bool warm_seeded = false;
   static inline const char* name = "shard";
 };
 
@@ -118,6 +128,9 @@ caf::error no_lead(uint64_t id);
 
 /// Adds `delta` to the shard's lead count (metrics).
 void count_leads(self_ptr self, int64_t delta);
+
+/// Puts leads whose write failed back to what RocksDB holds.
+void roll_back(self_ptr self, const std::vector<uint64_t>& ids);
 
 /// The lead's record, as a journal write.
 write_op put_lead(const lead& l);
@@ -155,9 +168,6 @@ const model_entry& model_of(self_ptr self, lead& l);
 /// drifted from the last one.
 void note_drift(lead& l, const model_entry& e, const score& before, millis now,
                 std::vector<write_op>& ops);
-
-/// note_drift with the score as of `now`.
-void note_decay(lead& l, const model_entry& e, millis now, std::vector<write_op>& ops);
 
 /// The score after a change; a history entry when the total moved (or the
 /// lead is new).
@@ -197,6 +207,25 @@ void rescore_step(self_ptr self);
 
 /// Replayed stored events for the running re-score.
 void apply_replay(self_ptr self, msg::replay_events& m);
+
+// -- shard_moves.cpp ----------------------------------------------------------------
+
+/// After a message of `l` was put in a write: tracks it for decay when it
+/// may still cool in a threshold view of its org.
+void note_published(self_ptr self, const lead& l);
+
+/// After a score move with no change to `l` from `published` (the total its
+/// last message carried) to `s`: a lead.scored message into `ops` when it
+/// crosses a rule of the org's threshold views. Under the write lock.
+void publish_score_move(self_ptr self, lead& l, const model_entry& e, const score& s,
+                        int64_t published, millis now, score_cause cause,
+                        std::string_view detail, std::vector<write_op>& ops);
+
+/// Each sweep tick: starts re-scoring the warm leads as of now.
+void decay_tick(self_ptr self);
+
+/// The next chunk of the tick (msg::decay_atom, or after a chunk's commit).
+void decay_step(self_ptr self);
 
 /// The org's leads scored now and with a proposed model.
 msg::preview_part preview(self_ptr self, const msg::preview_scores& m);

@@ -39,6 +39,7 @@ caf::expected<msg::lead_written> create_one(self_ptr self, uint64_t org, uint64_
   auto score = score_json(*self->state.cfg->models, l, s, e.version, now);
   feed_change(l, feed_type::lead_created, score, s.total, s.total, now, score_cause::created, "",
               ops);
+  note_published(self, l);
   return msg::lead_written{true, answer ? lead_answer(l, score) : std::string{},
                            {}, {}, std::string{l.email()}, std::string{l.external_id()}, id};
 }
@@ -76,6 +77,7 @@ caf::expected<msg::lead_written> update_one(self_ptr self, uint64_t org, uint64_
   auto score = score_json(reg, *l, s, e.version, now);
   feed_change(*l, feed_type::lead_updated, score, s.total, before.total, now,
               score_cause::field_change, fields, ops);
+  note_published(self, *l);
   if (answer)
     w.body = lead_answer(*l, score);
   put_record(*l, l->unsaved_events > 0, ops);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/feed_hub.hpp"
 #include "persistence/keys.hpp"
 #include "persistence/log.hpp"
 #include "persistence/store.hpp"
@@ -18,6 +19,7 @@ std::optional<problem> webhook_book::load(store& db) {
       return true;
     }
     org_of_[w->id] = w->org;
+    note_rule(*w, true);
     by_org_[w->org].push_back(std::move(*w));
     return true;
   });
@@ -67,14 +69,26 @@ std::optional<webhook> webhook_book::find_locked(uint64_t org, uint64_t id) cons
   return std::nullopt;
 }
 
+void webhook_book::note_rule(const webhook& w, bool add) {
+  if (!rules_ || !(w.kinds & kind_threshold) || !w.threshold)
+    return;
+  if (add)
+    rules_->add(w.org, *w.threshold);
+  else
+    rules_->remove(w.org, *w.threshold);
+}
+
 void webhook_book::put(const webhook& w, bool reset_view) {
   std::lock_guard lock{mtx_};
   auto& hooks = by_org_[w.org];
   auto i = std::find_if(hooks.begin(), hooks.end(), [&](auto& x) { return x.id == w.id; });
-  if (i == hooks.end())
+  if (i == hooks.end()) {
     hooks.push_back(w);
-  else
+  } else {
+    note_rule(*i, false);
     *i = w;
+  }
+  note_rule(w, true);
   org_of_[w.id] = w.org;
   if (reset_view)
     hot_.erase(w.id);
@@ -84,7 +98,12 @@ void webhook_book::remove(uint64_t org, uint64_t id) {
   std::lock_guard lock{mtx_};
   auto i = by_org_.find(org);
   if (i != by_org_.end()) {
-    std::erase_if(i->second, [&](auto& w) { return w.id == id; });
+    std::erase_if(i->second, [&](auto& w) {
+      if (w.id != id)
+        return false;
+      note_rule(w, false);
+      return true;
+    });
     if (i->second.empty())
       by_org_.erase(i);
   }

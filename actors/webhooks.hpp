@@ -26,6 +26,7 @@
 namespace hotlead {
 
 class store;
+class threshold_registry;
 
 /// How webhook_sender (gateway/) delivers; cluster.conf [webhooks].
 struct sender_options {
@@ -46,6 +47,11 @@ public:
     millis next_at = 0;
   };
 
+  /// Where threshold webhooks register their rules (actors/feed_hub.hpp);
+  /// set before load().
+  void register_rules(threshold_registry* r) {
+    rules_ = r;
+  }
   /// Webhooks and hot views from RocksDB; before the journal runs.
   std::optional<problem> load(store& db);
 
@@ -69,6 +75,7 @@ public:
 
 private:
   std::optional<webhook> find_locked(uint64_t org, uint64_t id) const;
+  void note_rule(const webhook& w, bool add); // under mtx_
   void add_delivery(const webhook& w, const feed_message& m, std::string_view type,
                     std::string_view data, std::vector<write_op>& ops);
 
@@ -79,6 +86,7 @@ private:
   uint64_t last_id_ = 0;    // under mtx_
   std::vector<due> fresh_;  // tapped into the batch being built (journal thread)
   std::function<void(std::vector<due>&&)> taker_;
+  threshold_registry* rules_ = nullptr;
 };
 
 } // namespace hotlead

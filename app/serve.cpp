@@ -187,6 +187,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   // batch; the sender POSTs what is durable (and what was pending at the
   // last stop).
   webhook_book book;
+  book.register_rules(&feed.thresholds());
   if (auto e = book.load(*db)) {
     log->critical("{}", e->detail);
     return 1;
@@ -213,7 +214,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   stream_tokens tokens{*token_secret};
   actor_config acfg{c};
   caf::actor_system sys{acfg};
-  node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2, c.record_interval};
+  node_options nopts{c.shards, c.lim, c.max_events_per_lead, 2, c.record_interval,
+                     &feed.thresholds()};
   node nd{sys, *db, jr, nopts};
   key_table keys;
   metrics edge_metrics;

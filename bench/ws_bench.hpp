@@ -34,6 +34,7 @@ struct phase_report {
   size_t live_at_end = 0;   // subscribers still attached after it
   uint64_t undelivered = 0; // messages live subscribers still lacked after the drain
   double server_cpu_s = -1, client_cpu_s = 0; // CPU time used in the window
+  double sub_cpu_s = 0; // of it, the subscribers' thread (all its work is receiving)
 };
 
 class bench_run {
@@ -112,10 +113,12 @@ private:
     std::this_thread::sleep_until(t0 + secs(o_.warmup));
     auto r0 = f_.env.receipts.load();
     auto c0 = own_cpu_seconds();
+    auto sub0 = run_on(f_.sub_io, thread_cpu_seconds);
     auto s0 = o_.server_pid > 0 ? process_cpu_seconds(o_.server_pid) : -1;
     std::this_thread::sleep_until(t0 + secs(o_.warmup + o_.duration));
     rep.receipts = f_.env.receipts.load() - r0;
     rep.client_cpu_s = own_cpu_seconds() - c0;
+    rep.sub_cpu_s = run_on(f_.sub_io, thread_cpu_seconds) - sub0;
     if (s0 >= 0)
       rep.server_cpu_s = process_cpu_seconds(o_.server_pid) - s0;
     auto w = fanout::wait_phase(result, 60);
@@ -188,11 +191,18 @@ private:
                "\"delivery_p999_us\":%.1f,\"delivery_max_us\":%.1f,\"deliveries_timed\":%" PRIu64
                ",\"delivered_per_s\":%.1f,\"dropped\":%zu,\"live_at_end\":%zu,"
                "\"undelivered\":%" PRIu64 ",\"server_cpu_us_per_delivery\":%.2f,"
-               "\"client_cpu_us_per_delivery\":%.2f}",
+               "\"client_cpu_us_per_delivery\":%.2f,\"subscriber_cpu_us_per_delivery\":%.2f}",
                o_.rate, rate_of(p), us(p.w.latency, 0.5), us(p.w.latency, 0.99), us(lat, 0.5),
                us(lat, 0.99), us(lat, 0.999), static_cast<double>(lat.max()) / 1e3, lat.total(),
                per_s(p.receipts), p.dropped, p.live_at_end, p.undelivered,
-               per_delivery(p.server_cpu_s), per_delivery(p.client_cpu_s));
+               per_delivery(p.server_cpu_s), per_delivery(p.client_cpu_s),
+               per_delivery(p.sub_cpu_s));
+  }
+
+  // CPU time over the writes acknowledged in the window (-1: not known).
+  double per_write(const phase_report& p, double cpu_s) const {
+    return cpu_s < 0 || !p.w.ok_in_window ? -1.0
+                                          : cpu_s * 1e6 / static_cast<double>(p.w.ok_in_window);
   }
 
   std::string max_rate_json(const phase_report& before, const phase_report& with,
@@ -201,11 +211,17 @@ private:
     return fmt("{\"without_before\":%.1f,\"with\":%.1f,\"without_after\":%.1f,\"ratio\":%.3f,"
                "\"write_p99_us_without\":%.1f,\"write_p99_us_with\":%.1f,"
                "\"with_delivered_per_s\":%.1f,\"with_dropped\":%zu,\"with_live_at_end\":%zu,"
-               "\"with_undelivered\":%" PRIu64 "}",
+               "\"with_undelivered\":%" PRIu64 ",\"server_cpu_us_per_write\":[%.2f,%.2f,%.2f],"
+               "\"client_cpu_us_per_write\":[%.2f,%.2f,%.2f],"
+               "\"subscriber_cpu_us_per_delivery_with\":%.2f}",
                rate_of(before), rate_of(with), rate_of(after),
                reference > 0 ? rate_of(with) / reference : 0.0, us(before.w.latency, 0.99),
                us(with.w.latency, 0.99), per_s(with.receipts), with.dropped, with.live_at_end,
-               with.undelivered);
+               with.undelivered, per_write(before, before.server_cpu_s),
+               per_write(with, with.server_cpu_s), per_write(after, after.server_cpu_s),
+               per_write(before, before.client_cpu_s), per_write(with, with.client_cpu_s),
+               per_write(after, after.client_cpu_s),
+               with.receipts ? with.sub_cpu_s * 1e6 / static_cast<double>(with.receipts) : -1.0);
   }
 
   // Errors of every phase and what the subscribers saw (after fanout::stop()).

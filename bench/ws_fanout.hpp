@@ -76,6 +76,13 @@ inline double own_cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/// The calling thread's CPU time.
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 /// Runs f() on the thread of `ioc` and returns its result to the caller.
 template <class F>
 auto run_on(asio::io_context& ioc, F f) -> decltype(f()) {

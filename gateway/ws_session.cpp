@@ -99,6 +99,9 @@ ws_session::ws_session(socket_type&& socket, edge_env& env, stream_registry& reg
 ws_session::~ws_session() {
   if (registered_)
     reg_.remove(this, who_.org, subs_.leads);
+  if (env_.feed)
+    for (auto& t : subs_.thresholds)
+      env_.feed->thresholds().remove(who_.org, t.rule);
   --env_.edge_metrics.connections;
 }
 
@@ -201,8 +204,10 @@ void ws_session::subscribe(const stream_op& op) {
     case stream_op::jobs: subs_.jobs = true; break;
     case stream_op::one_lead: subs_.leads.insert(op.lead); break;
     case stream_op::threshold: {
-      std::erase_if(subs_.thresholds, [&](auto& t) { return t.rule.score == op.rule.score; });
+      drop_threshold(op.rule.score);
       view = &subs_.thresholds.emplace_back(threshold_view{op.rule, {}});
+      if (env_.feed)
+        env_.feed->thresholds().add(who_.org, op.rule);
       break;
     }
   }
@@ -243,11 +248,21 @@ void ws_session::unsubscribe(const stream_op& op) {
     case stream_op::leads: subs_.all = false; break;
     case stream_op::jobs: subs_.jobs = false; break;
     case stream_op::one_lead: subs_.leads.erase(op.lead); break;
-    case stream_op::threshold:
-      std::erase_if(subs_.thresholds, [&](auto& t) { return t.rule.score == op.rule.score; });
-      break;
+    case stream_op::threshold: drop_threshold(op.rule.score); break;
   }
   index_topics(op);
+}
+
+// Ends the threshold view at `score`, if there is one, and its rule's
+// registration (shards then stop sending decay moves it alone needed).
+void ws_session::drop_threshold(int64_t score) {
+  std::erase_if(subs_.thresholds, [&](auto& t) {
+    if (t.rule.score != score)
+      return false;
+    if (env_.feed)
+      env_.feed->thresholds().remove(who_.org, t.rule);
+    return true;
+  });
 }
 
 // Tells the registry what this session's topics can match now.

@@ -94,6 +94,7 @@ private:
   void handle(std::string_view text);
   void subscribe(const stream_op& op);
   void unsubscribe(const stream_op& op);
+  void drop_threshold(int64_t score);
   void catch_up();
   void index_topics(const stream_op& op);
   bool matches(const feed_message& m) const;

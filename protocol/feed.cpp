@@ -11,6 +11,7 @@ std::string_view feed_type_name(feed_type t) {
     case feed_type::lead_updated: return "lead.updated";
     case feed_type::lead_deleted: return "lead.deleted";
     case feed_type::job_progress: return "job.progress";
+    case feed_type::lead_scored: return "lead.scored";
   }
   return "lead.updated";
 }
@@ -31,7 +32,7 @@ bool decode_feed_op_key(std::string_view key, feed_message& m) {
   if (key.size() != feed_op_key_size)
     return false;
   auto t = static_cast<uint8_t>(key[0]);
-  if (t < 1 || t > 4)
+  if (t < 1 || t > 5)
     return false;
   m.type = static_cast<feed_type>(t);
   m.org = get_be64(key.substr(1));

@@ -1,5 +1,5 @@
 // The change feed (issue 4): one ordered stream of messages per org (lead
-// created, updated, deleted), numbered by a per-org sequence, journaled in
+// created, updated, deleted, re-scored without a change), numbered by a per-org sequence, journaled in
 // the same RocksDB batch as the change itself, and fed to WebSocket
 // subscribers and webhooks alike. A writer (a shard) describes a message
 // with a feed_item in its write ops; the journal numbers it when it commits
@@ -21,6 +21,9 @@ enum class feed_type : uint8_t {
   lead_updated = 2,
   lead_deleted = 3,
   job_progress = 4, // `lead` is the job's id; totals unused
+  // The score moved with no change to the lead (decay, a new model version)
+  // across the edge of a threshold some view watches (threshold_registry).
+  lead_scored = 5,
 };
 
 std::string_view feed_type_name(feed_type t);
@@ -92,6 +95,17 @@ inline crossing threshold_apply(const threshold_rule& r, std::unordered_set<uint
   else if (c == crossing::down)
     hot.erase(m.lead);
   return c;
+}
+
+/// Whether a lead whose last message carried total `published`, and whose
+/// score is now `total` with no change to the lead, crosses `r` in a view:
+/// down where it is hot (every view where it is hot saw a message at
+/// `published`, so a down crossing there needs published >= the lower
+/// edge), or up where it is not (published below the threshold). Such a
+/// move is sent as a lead.scored message; any other is not sent at all.
+inline bool score_move_crosses(const threshold_rule& r, int64_t published, int64_t total) {
+  auto low = r.score - r.hysteresis;
+  return (published >= low && total < low) || (published < r.score && total >= r.score);
 }
 
 /// The alert for a crossing caused by lead message `m`: its JSON with type

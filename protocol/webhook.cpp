@@ -21,9 +21,10 @@ constexpr kind_name kind_names[] = {{kind_lead_created, "lead.created"},
                                     {kind_lead_updated, "lead.updated"},
                                     {kind_lead_deleted, "lead.deleted"},
                                     {kind_threshold, "lead.threshold_crossed"},
-                                    {kind_job_progress, "job.progress"}};
+                                    {kind_job_progress, "job.progress"},
+                                    {kind_lead_scored, "lead.scored"}};
 constexpr std::string_view kinds_known =
-  "lead.created, lead.updated, lead.deleted, lead.threshold_crossed, job.progress";
+  "lead.created, lead.updated, lead.deleted, lead.scored, lead.threshold_crossed, job.progress";
 
 constexpr size_t max_url = 2000;
 
@@ -89,6 +90,7 @@ uint8_t kind_of(feed_type t) {
     case feed_type::lead_updated: return kind_lead_updated;
     case feed_type::lead_deleted: return kind_lead_deleted;
     case feed_type::job_progress: return kind_job_progress;
+    case feed_type::lead_scored: return kind_lead_scored;
   }
   return 0;
 }

@@ -24,6 +24,7 @@ enum webhook_kind : uint8_t {
   kind_lead_deleted = 4,
   kind_threshold = 8, // lead.threshold_crossed, with the webhook's threshold rule
   kind_job_progress = 16,
+  kind_lead_scored = 32, // decay or a model version moved a score across a watched threshold
 };
 
 /// The kind bit of a feed message's type.

@@ -141,3 +141,45 @@ TEST_CASE("stream ops parse and name what is wrong") {
   CHECK(detail(R"({"topic":"leads"})").find("'op' is required") != std::string::npos);
   CHECK_FALSE(detail("[]").empty());
 }
+
+TEST_CASE("a score move with no change is sent only when it crosses a watched edge") {
+  threshold_rule r{8000, 500}; // 80 points, hysteresis 5
+  // down: a view where the lead is hot saw its last message at 75 or more
+  CHECK(score_move_crosses(r, 8200, 7400));
+  CHECK(score_move_crosses(r, 7500, 7499));
+  CHECK_FALSE(score_move_crosses(r, 8200, 7500)); // still at the lower edge
+  CHECK_FALSE(score_move_crosses(r, 7400, 6000)); // sent below the edge already
+  // up: a view where it is not hot saw it below 80
+  CHECK(score_move_crosses(r, 7000, 8000));
+  CHECK_FALSE(score_move_crosses(r, 8000, 9000)); // already at or above
+  CHECK_FALSE(score_move_crosses(r, 7000, 7999));
+  CHECK(may_cool({r}, 7500));
+  CHECK_FALSE(may_cool({r}, 7499));
+  CHECK_FALSE(may_cool({}, 9000));
+}
+
+TEST_CASE("the threshold registry counts the views of each rule per org") {
+  threshold_registry reg;
+  CHECK_FALSE(reg.any());
+  threshold_rule a{8000, 500}, b{5000, 500}, a_other{8000, 1000};
+  reg.add(1, a);
+  reg.add(1, a); // a second view of the same rule
+  reg.add(1, b);
+  reg.add(2, a_other);
+  CHECK(reg.any());
+  CHECK(reg.rules(1).size() == 2);
+  CHECK(reg.rules(2).size() == 1);
+  CHECK(reg.rules(3).empty());
+  reg.remove(1, a);
+  CHECK(reg.rules(1).size() == 2); // one view of `a` is left
+  reg.remove(1, a);
+  reg.remove(1, a); // one too many: ignored
+  CHECK(reg.rules(1).size() == 1);
+  CHECK(reg.rules(1)[0].score == 5000);
+  reg.remove(1, b);
+  reg.remove(2, a); // not org 2's rule (other hysteresis)
+  CHECK(reg.any());
+  reg.remove(2, a_other);
+  CHECK_FALSE(reg.any());
+  CHECK(reg.rules(1).empty());
+}
