@@ -37,6 +37,8 @@ public:
   }
   /// The org's distinct rules (empty: none).
   std::vector<threshold_rule> rules(uint64_t org) const;
+  /// may_cool() over the org's rules, without copying them (each write).
+  bool may_cool(uint64_t org, int64_t published) const;
 
 private:
   struct counted {
@@ -54,6 +56,17 @@ private:
 inline bool may_cool(const std::vector<threshold_rule>& rules, int64_t published) {
   for (auto& r : rules)
     if (published >= r.score - r.hysteresis)
+      return true;
+  return false;
+}
+
+inline bool threshold_registry::may_cool(uint64_t org, int64_t published) const {
+  std::lock_guard lock{mtx_};
+  auto o = by_org_.find(org);
+  if (o == by_org_.end())
+    return false;
+  for (auto& c : o->second)
+    if (published >= c.rule.score - c.rule.hysteresis)
       return true;
   return false;
 }

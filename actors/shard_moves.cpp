@@ -62,7 +62,7 @@ void note_published(self_ptr self, const lead& l) {
   auto* reg = self->state.cfg->thresholds;
   if (!reg || !reg->any())
     return;
-  if (may_cool(reg->rules(l.org), l.scored_total))
+  if (reg->may_cool(l.org, l.scored_total))
     self->state.warm.insert(l.id);
 }
 
