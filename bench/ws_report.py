@@ -74,6 +74,19 @@ def max_rate_table(runs):
     print("%-6s | %10s %10s %10s | %6.2f |" % ("median", "", "", "", ratio))
     print("(ratio: with / the mean of both without; live at end: subscribers the server had not "
           "dropped as slow consumers)")
+    if all("server_cpu_us_per_write" in j["max_rate"] for j in runs):
+        def med(key, i):
+            return statistics.median(j["max_rate"][key][i] for j in runs)
+        s_wo = statistics.median((j["max_rate"]["server_cpu_us_per_write"][0] +
+                                  j["max_rate"]["server_cpu_us_per_write"][2]) / 2 for j in runs)
+        c_wo = statistics.median((j["max_rate"]["client_cpu_us_per_write"][0] +
+                                  j["max_rate"]["client_cpu_us_per_write"][2]) / 2 for j in runs)
+        s_w, c_w = med("server_cpu_us_per_write", 1), med("client_cpu_us_per_write", 1)
+        sub = statistics.median(j["max_rate"]["subscriber_cpu_us_per_delivery_with"]
+                                for j in runs)
+        print("CPU us per write (medians): server %.1f without, %.1f with; client (writer and "
+              "subscribers) %.1f without, %.1f with; the subscribers' thread %.1f per delivery"
+              % (s_wo, s_w, c_wo, c_w, sub))
     return ratio
 
 
