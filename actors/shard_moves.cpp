@@ -52,7 +52,7 @@ void seed_warm(self_ptr self, const threshold_registry& reg) {
   st.warm_seeded = true;
   org_rules rules{reg};
   for (auto& [id, l] : st.table->leads())
-    if (may_cool(rules.of(l.org), l.scored_total))
+    if (!l.engagement.empty() && may_cool(rules.of(l.org), l.scored_total))
       st.warm.insert(id);
 }
 
@@ -60,7 +60,7 @@ void seed_warm(self_ptr self, const threshold_registry& reg) {
 
 void note_published(self_ptr self, const lead& l) {
   auto* reg = self->state.cfg->thresholds;
-  if (!reg || !reg->any())
+  if (!reg || !reg->any() || l.engagement.empty()) // no engagement: nothing decays
     return;
   if (reg->may_cool(l.org, l.scored_total))
     self->state.warm.insert(l.id);
@@ -77,7 +77,7 @@ void publish_score_move(self_ptr self, lead& l, const model_entry& e, const scor
     return;
   auto json = score_json(*self->state.cfg->models, l, s, e.version, now);
   feed_change(l, feed_type::lead_scored, json, s.total, published, now, cause, detail, ops);
-  if (may_cool(rules, s.total))
+  if (!l.engagement.empty() && may_cool(rules, s.total))
     self->state.warm.insert(l.id);
 }
 
@@ -118,8 +118,8 @@ void decay_step(self_ptr self) {
       auto& l = i->second;
       auto& rs = rules.of(l.org);
       auto published = l.scored_total;
-      if (!may_cool(rs, published)) {
-        st.warm.erase(id); // its views' rules went, or it was sent below every edge
+      if (l.engagement.empty() || !may_cool(rs, published)) {
+        st.warm.erase(id); // nothing to decay, its views' rules went, or below every edge
         continue;
       }
       auto& e = model_of(self, l);
