@@ -336,7 +336,9 @@ class EdgeTest(harness.ServerTestCase):
         # would be done by then).
         per_conn = 3000
         results = [None] * len(leads)
-        flowing = threading.Event()
+        # The signal goes out once every connection has answers flowing (a
+        # connection still opening then would only be refused).
+        flowing = threading.Barrier(len(leads) + 1)
 
         def pipeline(i):
             s = srv.raw_socket(timeout=15)
@@ -357,7 +359,7 @@ class EdgeTest(harness.ServerTestCase):
                         break
                     answers.append(r)
                     if len(answers) == 20:
-                        flowing.set()
+                        flowing.wait(15)
                 results[i] = answers
             finally:
                 s.close()
@@ -365,7 +367,10 @@ class EdgeTest(harness.ServerTestCase):
         threads = [threading.Thread(target=pipeline, args=(i,)) for i in range(len(leads))]
         for t in threads:
             t.start()
-        self.assertTrue(flowing.wait(15), "no answers before the shutdown")
+        try:
+            flowing.wait(15)
+        except threading.BrokenBarrierError:
+            self.fail("not every connection had answers before the shutdown")
         os.kill(srv.pid, signal.SIGTERM)
         for t in threads:
             t.join(30)
