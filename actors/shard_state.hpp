@@ -72,7 +72,7 @@ constexpr uint64_t max_tail_events = 32;
 constexpr size_t sweep_chunk = 256;
 
 // Leads re-scored as of now per step of a decay tick (shard_moves.cpp).
-constexpr size_t decay_chunk = 1024;
+constexpr size_t decay_chunk = 256;
 
 // Commit results on their way from the journal thread to the shard. The
 // journal reports every write; only the first report after the shard last
