@@ -5,6 +5,7 @@
 // Thread-safe: the journal thread publishes, io threads read and listen.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -54,10 +55,8 @@ private:
 /// in a view of one of `rules` (it is at or above a lower edge): the
 /// leads a decay sweep looks at.
 inline bool may_cool(const std::vector<threshold_rule>& rules, int64_t published) {
-  for (auto& r : rules)
-    if (published >= r.score - r.hysteresis)
-      return true;
-  return false;
+  return std::any_of(rules.begin(), rules.end(),
+                     [&](auto& r) { return above_lower_edge(r, published); });
 }
 
 inline bool threshold_registry::may_cool(uint64_t org, int64_t published) const {
@@ -65,10 +64,8 @@ inline bool threshold_registry::may_cool(uint64_t org, int64_t published) const 
   auto o = by_org_.find(org);
   if (o == by_org_.end())
     return false;
-  for (auto& c : o->second)
-    if (published >= c.rule.score - c.rule.hysteresis)
-      return true;
-  return false;
+  return std::any_of(o->second.begin(), o->second.end(),
+                     [&](auto& c) { return above_lower_edge(c.rule, published); });
 }
 
 class feed_hub {

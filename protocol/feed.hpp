@@ -97,6 +97,12 @@ inline crossing threshold_apply(const threshold_rule& r, std::unordered_set<uint
   return c;
 }
 
+/// Whether a lead at `total` is at or above r's lower edge, so that a view
+/// of r may hold it hot (a down crossing needs it below).
+inline bool above_lower_edge(const threshold_rule& r, int64_t total) {
+  return total >= r.score - r.hysteresis;
+}
+
 /// Whether a lead whose last message carried total `published`, and whose
 /// score is now `total` with no change to the lead, crosses `r` in a view:
 /// down where it is hot (every view where it is hot saw a message at
@@ -104,8 +110,8 @@ inline crossing threshold_apply(const threshold_rule& r, std::unordered_set<uint
 /// edge), or up where it is not (published below the threshold). Such a
 /// move is sent as a lead.scored message; any other is not sent at all.
 inline bool score_move_crosses(const threshold_rule& r, int64_t published, int64_t total) {
-  auto low = r.score - r.hysteresis;
-  return (published >= low && total < low) || (published < r.score && total >= r.score);
+  return (above_lower_edge(r, published) && !above_lower_edge(r, total)) ||
+         (published < r.score && total >= r.score);
 }
 
 /// The alert for a crossing caused by lead message `m`: its JSON with type
