@@ -20,11 +20,12 @@ from test_webhooks import Receiver  # noqa: E402
 FAST = ("--set", "storage.record_interval=300ms", "--set", "webhooks.retry_base=50ms",
         "--set", "webhooks.retry_max=400ms")
 
-# Engagement that halves every 2 s: 60 points fall below 45 in ~0.9 s.
+# Engagement that halves every 3 s: 100 points stay above 50 for 3 s (a
+# loaded CI machine may take a while to answer) and fall below 45 in ~3.5 s.
 DECAYING = {
     "fit": [],
-    "engagement": [{"id": "demo", "event": "demo_request", "points": 60,
-                    "half_life_days": 2 / 86400}],
+    "engagement": [{"id": "demo", "event": "demo_request", "points": 100,
+                    "half_life_days": 3 / 86400}],
     "grades": {"A": 80, "B": 50, "C": 20},
     "bounds": {"min": 0, "max": 100},
 }
@@ -107,7 +108,7 @@ class ScoreMovesTest(harness.ServerTestCase):
                                  ["lead.threshold_crossed", "lead.updated"])
                 written = time.monotonic()
                 # No write from here on: decay alone moves the score.
-                scored = await recv_json(ws, 15)
+                scored = await recv_json(ws, 20)
                 alert = await recv_json(ws, 5)
                 waited = time.monotonic() - written
                 # The score keeps falling, but it is below every edge now: nothing more.
@@ -126,7 +127,7 @@ class ScoreMovesTest(harness.ServerTestCase):
         self.assertEqual(alert["type"], "lead.threshold_crossed")
         self.assertEqual((alert["direction"], alert["change"]), ("down", "lead.scored"))
         self.assertEqual(alert["seq"], scored["seq"])
-        self.assertLess(waited, 5, "the decay crossing came %.1f s after the write" % waited)
+        self.assertLess(waited, 10, "the decay crossing came %.1f s after the write" % waited)
         # The webhook saw the same two crossings and the lead.scored message.
         def hooked():
             d = rcv.delivered(hook["secret"])
