@@ -414,6 +414,18 @@ class Server:
                 return out, pages
         raise AssertionError("more than %d pages" % max_pages)
 
+    def wait_job(self, key, job_id, timeout=60):
+        """The job once it is no longer running (GET /v1/jobs/{id})."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, _, job = self.request("GET", "/v1/jobs/" + job_id, key=key)
+            if status != 200:
+                raise AssertionError("GET /v1/jobs/%s answered %s: %s" % (job_id, status, job))
+            if job["state"] != "running":
+                return job
+            time.sleep(0.05)
+        raise AssertionError("job %s still running after %ss" % (job_id, timeout))
+
     def metrics(self):
         status, _, text = self.request("GET", "/metrics")
         if status != 200:
@@ -431,6 +443,17 @@ def metric_values(text, name):
         if m and m.group(1) == name:
             out[m.group(2) or ""] = float(m.group(3))
     return out
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    """pred()'s first truthy value, polled until `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("%s not met within %ss" % (what, timeout))
 
 
 def start_server(test, **kw):

@@ -11,22 +11,12 @@ import unittest
 import harness
 
 
-def wait_for(pred, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("condition not met within %ss" % timeout)
-
-
 class DemoTest(harness.ServerTestCase):
     def test_first_start_fills_the_demo_org_once(self):
         srv = harness.start_server(self, demo=True, extra_args=["--demo-leads", "600"])
         key = re.search(r"Demo admin key \(shown once, keep it\): (hl_[0-9a-f]{48})",
                         srv.stdout_text()).group(1)
-        wait_for(lambda: "demo org filled: 600 leads" in srv.stderr_text())
+        harness.wait_for(lambda: "demo org filled: 600 leads" in srv.stderr_text(), 60)
         leads, _ = srv.list_all(key)
         self.assertEqual(len(leads), 600)
         self.assertEqual(len({l["email"] for l in leads}), 600)

@@ -6,19 +6,8 @@ import csv
 import io
 import math
 import random
-import time
 
 import harness
-
-
-def wait_job(t, job_id, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = t.assertStatus(t.req("GET", "/v1/jobs/" + job_id), 200)
-        if job["state"] != "running":
-            return job
-        time.sleep(0.05)
-    raise AssertionError("job %s still running after %ss" % (job_id, timeout))
 
 
 def dataset(n, seed, plan=False):
@@ -67,7 +56,7 @@ class PredictiveTest(harness.OrgTestCase):
         job = self.assertStatus(res, 202)
         self.assertEqual(job["kind"], "train")
         self.assertEqual(res[1]["Location"], "/v1/jobs/" + job["id"])
-        done = wait_job(self, job["id"])
+        done = self.srv.wait_job(self.key, job["id"])
         self.assertEqual(done["state"], "done", done)
         return done
 

@@ -15,6 +15,7 @@ sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-websockets
 import websockets  # noqa: E402
 
 import harness  # noqa: E402
+from test_stream import recv_json  # noqa: E402
 from test_webhooks import Receiver  # noqa: E402
 
 FAST = ("--set", "storage.record_interval=300ms", "--set", "webhooks.retry_base=50ms",
@@ -44,10 +45,6 @@ V2 = dict(V1, fit=[
 RULE = {"score": 50, "hysteresis": 5}
 
 
-async def recv_json(ws, timeout=10):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
 class ScoreMovesTest(harness.ServerTestCase):
     def setUp(self):
         self.srv = harness.start_server(self, extra_args=FAST)
@@ -60,28 +57,14 @@ class ScoreMovesTest(harness.ServerTestCase):
         version = self.assertStatus(self.req("PUT", "/v1/scoring-model", model), 201)["version"]
         status, _, job = self.req("POST", "/v1/scoring-model/%d:activate" % version)
         self.assertEqual(status, 202, job)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            job = self.assertStatus(self.req("GET", "/v1/jobs/" + job["id"]), 200)
-            if job["state"] != "running":
-                self.assertEqual(job["state"], "done", job)
-                return version
-            time.sleep(0.05)
-        self.fail("the re-score did not finish")
+        job = self.srv.wait_job(self.key, job["id"])
+        self.assertEqual(job["state"], "done", job)
+        return version
 
     def receiver(self):
         r = Receiver(lambda h, b: (200, {}, 0))
         self.addCleanup(r.close)
         return r
-
-    def wait_for(self, pred, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = pred()
-            if v:
-                return v
-            time.sleep(0.05)
-        self.fail("%s not met within %ss" % (what, timeout))
 
     def ws(self):
         return websockets.connect("ws://127.0.0.1:%d/v1/stream" % self.srv.port,
@@ -132,7 +115,7 @@ class ScoreMovesTest(harness.ServerTestCase):
         def hooked():
             d = rcv.delivered(hook["secret"])
             return d if len(d) >= 3 else None
-        docs = sorted(self.wait_for(hooked, 10, "webhook deliveries").values(),
+        docs = sorted(harness.wait_for(hooked, 10, "webhook deliveries").values(),
                       key=lambda d: (d["data"]["seq"], d["type"]))
         self.assertEqual([(d["type"], d["data"].get("direction")) for d in docs],
                          [("lead.threshold_crossed", "up"), ("lead.scored", None),

@@ -8,7 +8,6 @@
 # POST /v1/score scores a payload without storing it.
 import copy
 import threading
-import time
 import unittest
 
 import harness
@@ -50,14 +49,7 @@ class ScoringTest(harness.OrgTestCase):
         return job
 
     def wait_job(self, job_id, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            status, _, job = self.req("GET", "/v1/jobs/" + job_id)
-            self.assertEqual(status, 200, job)
-            if job["state"] != "running":
-                return job
-            time.sleep(0.05)
-        self.fail("job %s still running after %ss" % (job_id, timeout))
+        return self.srv.wait_job(self.key, job_id, timeout)
 
     def use(self, model):
         job = self.activate(self.put_model(model))

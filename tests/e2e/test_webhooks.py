@@ -105,15 +105,6 @@ class WebhookTest(harness.ServerTestCase):
                                key=self.key)
         return self.assertStatus(res, 201)
 
-    def wait_for(self, pred, timeout=30, what="condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = pred()
-            if v:
-                return v
-            time.sleep(0.05)
-        self.fail("%s not met within %ss" % (what, timeout))
-
     def deliveries(self, hook_id, query=""):
         res = self.srv.request("GET", "/v1/webhooks/%s/deliveries%s" % (hook_id, query),
                                key=self.key)
@@ -215,7 +206,7 @@ class WebhookTest(harness.ServerTestCase):
                 lead = doc["data"]["lead_id"]
                 per_lead[lead] = per_lead.get(lead, 0) + 1
             return got if per_lead == acked else None
-        got = self.wait_for(all_arrived, 40, "every acknowledged change delivered")
+        got = harness.wait_for(all_arrived, 40, "every acknowledged change delivered")
         seqs = sorted(d["data"]["seq"] for d in got.values())
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)))  # one delivery per feed message
         # a delivery waited for its 429's Retry-After before the next attempt
@@ -227,7 +218,7 @@ class WebhookTest(harness.ServerTestCase):
         self.assertIn(500, statuses)
         self.assertIn(429, statuses)
         # the deliveries API shows the attempts and outcome
-        page = self.wait_for(lambda: (lambda p: p if all(d["state"] == "delivered"
+        page = harness.wait_for(lambda: (lambda p: p if all(d["state"] == "delivered"
                                                          for d in p["deliveries"]) else None)(
             self.deliveries(hook["id"])), 10, "records settled")
         self.assertEqual(len(page["deliveries"]), len(got))
@@ -244,7 +235,7 @@ class WebhookTest(harness.ServerTestCase):
         rcv = self.receiver(behave)
         hook = self.create_hook({"url": rcv.url, "events": ["lead.created"]})
         self.srv.create_lead(self.key, {"email": "p@x.io"})
-        page = self.wait_for(lambda: (lambda p: p if p["deliveries"] else None)(
+        page = harness.wait_for(lambda: (lambda p: p if p["deliveries"] else None)(
             self.deliveries(hook["id"], "?state=parked")), 10, "a parked delivery")
         parked = page["deliveries"][0]
         self.assertEqual(parked["attempts"], 1)  # a 410 is not retried
@@ -253,7 +244,7 @@ class WebhookTest(harness.ServerTestCase):
         res = self.srv.request("POST", "/v1/webhooks/%s/deliveries:replay" % hook["id"], None,
                                key=self.key)
         self.assertEqual(self.assertStatus(res, 200), {"replayed": 1, "ids": [parked["id"]]})
-        got = self.wait_for(lambda: rcv.delivered(hook["secret"]), 10, "the replayed delivery")
+        got = harness.wait_for(lambda: rcv.delivered(hook["secret"]), 10, "the replayed delivery")
         self.assertEqual(list(got), [parked["id"]])
         res = self.srv.request("POST", "/v1/webhooks/%s/deliveries:replay" % hook["id"],
                                {"ids": ["zz"]}, key=self.key)
@@ -298,7 +289,7 @@ class WebhookTest(harness.ServerTestCase):
             self.assertEqual(a["type"], "lead.threshold_crossed")
             self.assertEqual(a["change"], "lead.updated")
             self.assertEqual(a["lead_id"], lead["id"])
-        got = self.wait_for(lambda: (lambda g: g if len(g) >= len(expected) else None)(
+        got = harness.wait_for(lambda: (lambda g: g if len(g) >= len(expected) else None)(
             rcv.delivered(hook["secret"])), 10, "threshold deliveries")
         time.sleep(0.3)  # nothing more comes
         got = rcv.delivered(hook["secret"])
