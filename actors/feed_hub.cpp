@@ -29,18 +29,13 @@ void feed_hub::add(feed_message&& m) {
 
 void feed_hub::publish(std::vector<feed_message>&& msgs) {
   auto b = std::make_shared<const std::vector<feed_message>>(std::move(msgs));
-  std::vector<listener> to;
-  {
-    std::lock_guard lock{mtx_};
-    for (auto& m : *b)
-      add(feed_message{m});
-    to.reserve(listeners_.size());
-    for (auto& [id, l] : listeners_)
-      to.push_back(l);
-  }
-  // After the windows have them: a reader that resumes now and then gets
-  // this batch skips what it has read (by seq).
-  for (auto& l : to)
+  std::lock_guard lock{mtx_};
+  for (auto& m : *b)
+    add(feed_message{m});
+  // After the windows have them (a reader that resumes now and then gets
+  // this batch skips what it has read, by seq), and under the lock, so
+  // that once unlisten() returns no listener is being called.
+  for (auto& [id, l] : listeners_)
     l(b);
 }
 

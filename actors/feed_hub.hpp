@@ -89,8 +89,9 @@ public:
   /// Takes one committed batch's messages (in seq order per org).
   void publish(std::vector<feed_message>&& msgs);
 
-  /// Registers a listener, called (on the publishing thread) with every
-  /// batch from now on; it must only hand the batch on (e.g. post it).
+  /// Registers a listener, called (on the publishing thread, under the
+  /// hub's lock) with every batch from now on; it must only hand the batch
+  /// on (e.g. post it).
   size_t listen(listener l);
   void unlisten(size_t id);
 

@@ -229,8 +229,11 @@ void http_session::on_request() {
   request_id_ = ctx_->req.request_id;
   enter(phase::routing, std::nullopt);
   arm_reply();
+  // Raw `this`: a route calls it within dispatch(), while this read's
+  // handler holds the session (a strong capture stored in the session's own
+  // context would keep it alive after the connection ends).
   if (!ctx_->req.upgrade.empty())
-    ctx_->upgrade = [self = shared_from_this()](const principal& who) { self->upgrade(who); };
+    ctx_->upgrade = [this](const principal& who) { upgrade(who); };
   dispatch(ctx_);
 }
 
@@ -239,8 +242,9 @@ void http_session::on_request() {
 void http_session::upgrade(const principal& who) {
   ctx_->answered = true;
   ctx_->done = nullptr;
-  ctx_->upgrade = nullptr;
   --env_.edge_metrics.in_flight;
+  env_.edge_metrics.record(ctx_->route, 101,
+                           std::chrono::duration<double>(clock::now() - ctx_->start).count());
   timer_at_ = clock::time_point::max();
   timer_.cancel();
   auto& r = ctx_->req;

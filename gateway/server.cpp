@@ -19,9 +19,11 @@ namespace hotlead {
 namespace asio = boost::asio;
 
 struct server::io_unit {
+  // Before the io_context: destroying it destroys the handlers that still
+  // hold WebSocket sessions, which leave this registry as they go.
+  stream_registry streams;
   asio::io_context ioc{1};
   std::unique_ptr<bridge> br;
-  stream_registry streams;
   size_t feed_listener = 0;
   std::thread thread;
 };
@@ -44,9 +46,13 @@ std::optional<problem> server::start() {
     auto u = std::make_unique<io_unit>();
     u->br = std::make_unique<bridge>(sys_, u->ioc, env_.cfg.request_timeout);
     targets.push_back({&u->ioc, u->br.get(), &u->streams});
-    if (env_.feed) // each published batch is posted once to this io thread's sessions
+    // Each published batch is posted once to this io thread's sessions; a
+    // thread with none is not woken (a session that starts later reads
+    // what it needs from the hub).
+    if (env_.feed)
       u->feed_listener = env_.feed->listen([unit = u.get()](const feed_hub::batch& b) {
-        asio::post(unit->ioc, [unit, b] { unit->streams.dispatch(*b); });
+        if (unit->streams.live() > 0)
+          asio::post(unit->ioc, [unit, b] { unit->streams.dispatch(*b); });
       });
     units_.push_back(std::move(u));
   }

@@ -17,11 +17,9 @@ namespace {
 // The ?token= of a browser's handshake: its principal, or an answer (401).
 bool token_principal(const ctx_ptr& ctx, const std::string& token) {
   std::string why;
-  auto who = ctx->env.tokens ? ctx->env.tokens->verify(token, now_ms(), ctx->env.keys, why)
-                             : std::nullopt;
+  auto who = ctx->env.tokens->verify(token, now_ms(), ctx->env.keys, why);
   if (!who) {
-    auto r = problem_reply({errc::unauthorized, why.empty() ? "stream tokens are off" : why},
-                           ctx->path);
+    auto r = problem_reply({errc::unauthorized, why}, ctx->path);
     r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     ctx->reply(std::move(r));
     return false;

@@ -23,6 +23,7 @@ namespace websocket = beast::websocket;
 
 void stream_registry::add(uint64_t org) {
   ++by_org_[org].sessions;
+  live_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void stream_registry::remove(ws_session* s, uint64_t org,
@@ -33,6 +34,7 @@ void stream_registry::remove(ws_session* s, uint64_t org,
   std::erase(i->second.broad, s);
   for (auto lead : leads)
     unwatch(s, org, lead);
+  live_.fetch_sub(1, std::memory_order_relaxed);
   if (--i->second.sessions == 0)
     by_org_.erase(i);
 }
@@ -153,7 +155,7 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
 void ws_session::handle(std::string_view text) {
   stream_op op;
   if (auto p = parse_stream_op(text, op))
-    return fail("", p->detail);
+    return fail(p->detail);
   if (op.subscribe)
     subscribe(op);
   else
@@ -335,20 +337,17 @@ void ws_session::do_write() {
                   });
 }
 
-void ws_session::fail(std::string_view op, std::string detail) {
+void ws_session::fail(std::string detail) {
   std::string m = "{\"type\":\"error\",\"detail\":";
   append_json_string(m, detail);
-  if (!op.empty()) {
-    m += ",\"op\":";
-    append_json_string(m, op);
-  }
   m += '}';
   send(std::make_shared<const std::string>(std::move(m)));
 }
 
 void ws_session::close(unsigned short code, std::string reason) {
   closing_ = true;
-  out_.clear();
+  // The message being written stays until its write's handler runs.
+  out_.erase(out_.begin() + (writing_ ? 1 : 0), out_.end());
   component_log("gateway")->info("closing a stream of org {}: {}", who_.org, reason);
   if (reason.size() > 120)
     reason.resize(120); // a close frame's reason is at most 123 bytes

@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -50,6 +51,10 @@ public:
   uint64_t dispatched(uint64_t org) const;
   /// Hands a published batch to the sessions each message may concern.
   void dispatch(const std::vector<feed_message>& batch);
+  /// The sessions registered (any thread: the hub's listener reads it).
+  size_t live() const {
+    return live_.load(std::memory_order_relaxed);
+  }
 
 private:
   struct org_sessions {
@@ -59,6 +64,7 @@ private:
     std::unordered_map<uint64_t, std::vector<ws_session*>> by_lead;
   };
   std::unordered_map<uint64_t, org_sessions> by_org_;
+  std::atomic<size_t> live_{0};
 };
 
 class ws_session : public std::enable_shared_from_this<ws_session> {
@@ -102,7 +108,7 @@ private:
   void step(threshold_view& t, const feed_message& m);
   void send(std::shared_ptr<const std::string> text);
   void do_write();
-  void fail(std::string_view op, std::string detail);
+  void fail(std::string detail);
   void close(unsigned short code, std::string reason);
 
   boost::beast::websocket::stream<socket_type> ws_;
