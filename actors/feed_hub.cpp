@@ -76,16 +76,10 @@ uint64_t feed_hub::head(uint64_t org) const {
 
 // -- threshold_registry ----------------------------------------------------------------
 
-namespace {
-bool same(const threshold_rule& a, const threshold_rule& b) {
-  return a.score == b.score && a.hysteresis == b.hysteresis;
-}
-} // namespace
-
 void threshold_registry::add(uint64_t org, const threshold_rule& r) {
   std::lock_guard lock{mtx_};
   auto& rules = by_org_[org];
-  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return same(c.rule, r); });
+  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return c.rule == r; });
   if (i == rules.end())
     rules.push_back({r, 1});
   else
@@ -99,7 +93,7 @@ void threshold_registry::remove(uint64_t org, const threshold_rule& r) {
   if (o == by_org_.end())
     return;
   auto& rules = o->second;
-  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return same(c.rule, r); });
+  auto i = std::find_if(rules.begin(), rules.end(), [&](auto& c) { return c.rule == r; });
   if (i == rules.end())
     return;
   if (--i->views == 0)
@@ -111,7 +105,7 @@ void threshold_registry::remove(uint64_t org, const threshold_rule& r) {
 
 std::vector<threshold_rule> threshold_registry::rules(uint64_t org) const {
   std::vector<threshold_rule> out;
-  std::lock_guard lock{mtx_};
+  std::shared_lock lock{mtx_};
   if (auto o = by_org_.find(org); o != by_org_.end())
     for (auto& c : o->second)
       out.push_back(c.rule);

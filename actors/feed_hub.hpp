@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -46,7 +47,7 @@ private:
     threshold_rule rule;
     size_t views = 0;
   };
-  mutable std::mutex mtx_;
+  mutable std::shared_mutex mtx_; // shared: shards read on each write, views change rarely
   std::unordered_map<uint64_t, std::vector<counted>> by_org_;
   std::atomic<size_t> count_{0};
 };
@@ -60,7 +61,7 @@ inline bool may_cool(const std::vector<threshold_rule>& rules, int64_t published
 }
 
 inline bool threshold_registry::may_cool(uint64_t org, int64_t published) const {
-  std::lock_guard lock{mtx_};
+  std::shared_lock lock{mtx_};
   auto o = by_org_.find(org);
   if (o == by_org_.end())
     return false;

@@ -66,26 +66,30 @@ void note_published(self_ptr self, const lead& l) {
     self->state.warm.insert(l.id);
 }
 
+std::vector<threshold_rule> watched_rules(self_ptr self, uint64_t org) {
+  auto* reg = self->state.cfg->thresholds;
+  return reg && reg->any() ? reg->rules(org) : std::vector<threshold_rule>{};
+}
+
 void publish_score_move(self_ptr self, lead& l, const model_entry& e, const score& s,
                         int64_t published, millis now, score_cause cause,
-                        std::string_view detail, std::vector<write_op>& ops) {
-  auto* reg = self->state.cfg->thresholds;
-  if (!reg || !reg->any() || s.total == published)
-    return;
-  auto rules = reg->rules(l.org);
+                        std::string_view detail, const std::vector<threshold_rule>& rules,
+                        std::vector<write_op>& ops) {
   if (!crosses_any(rules, published, s.total))
     return;
   auto json = score_json(*self->state.cfg->models, l, s, e.version, now);
   feed_change(l, feed_type::lead_scored, json, s.total, published, now, cause, detail, ops);
   if (!l.engagement.empty() && may_cool(rules, s.total))
     self->state.warm.insert(l.id);
+  else
+    self->state.warm.erase(l.id);
 }
 
 void decay_tick(self_ptr self) {
   auto& st = self->state;
   auto* reg = st.cfg->thresholds;
-  if (!reg || !reg->any() || st.cooling_pos < st.cooling.size())
-    return; // no view anywhere, or the last tick is still going
+  if (!reg || !reg->any() || !st.cooling.empty())
+    return; // no view anywhere, or the last tick is still going (or committing)
   if (!st.warm_seeded)
     seed_warm(self, *reg);
   st.cooling.assign(st.warm.begin(), st.warm.end());
@@ -129,11 +133,8 @@ void decay_step(self_ptr self) {
       note_drift(l, e, s, now, ops); // a decay history entry: scored_total moves to s.total
       l.scored_total = s.total;      // (also for a lead with no history yet)
       put_score_state(l, ops);
-      feed_change(l, feed_type::lead_scored, score_json(*st.cfg->models, l, s, e.version, now),
-                  s.total, published, now, score_cause::decay, "", ops);
+      publish_score_move(self, l, e, s, published, now, score_cause::decay, "", rs, ops);
       moved.push_back(id);
-      if (!may_cool(rs, s.total))
-        st.warm.erase(id);
     }
   }
   if (ops.empty()) { // the next chunk, after the messages waiting meanwhile

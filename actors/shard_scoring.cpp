@@ -142,6 +142,18 @@ std::string patch_fields(const lead_patch& p) {
 
 namespace {
 
+// A lead's score on the run's version, in its history and score state, and
+// sent when it crossed a watched threshold.
+void finish_rescore(self_ptr self, const rescore_run& run, lead& l, millis now,
+                    std::vector<write_op>& ops) {
+  auto published = l.scored_total;
+  auto detail = "version " + std::to_string(run.to->version);
+  auto s = note_change(l, *run.to, now, score_cause::model_change, detail, ops);
+  publish_score_move(self, l, *run.to, s, published, now, score_cause::model_change, detail,
+                     run.watched, ops);
+  put_score_state(l, ops);
+}
+
 // Moves one lead to the run's model version: the engagement state of rules
 // that did not change carries over, and its record and history are written
 // (true); rules that need the lead's stored events wait for the replay,
@@ -158,7 +170,8 @@ bool rescore_lead(self_ptr self, rescore_run& run, lead& l, millis now,
     auto published = l.scored_total;
     auto decayed = score_of(from->model, l, l.engagement, now);
     note_drift(l, *from, decayed, now, ops);
-    publish_score_move(self, l, *from, decayed, published, now, score_cause::decay, "", ops);
+    publish_score_move(self, l, *from, decayed, published, now, score_cause::decay, "",
+                       run.watched, ops);
     auto [it, fresh] = run.maps.try_emplace(from->version);
     if (fresh)
       it->second = carry_map(from->model, to->model);
@@ -174,11 +187,7 @@ bool rescore_lead(self_ptr self, rescore_run& run, lead& l, millis now,
     run.replays[l.id] = {std::move(only), l.event_seq};
     return false;
   }
-  auto published = l.scored_total;
-  auto detail = "version " + std::to_string(to->version);
-  auto s = note_change(l, *to, now, score_cause::model_change, detail, ops);
-  publish_score_move(self, l, *to, s, published, now, score_cause::model_change, detail, ops);
-  put_score_state(l, ops);
+  finish_rescore(self, run, l, now, ops);
   return true;
 }
 
@@ -267,6 +276,7 @@ void rescore_step(self_ptr self) {
   ops.reserve(3 * rescore_chunk); // a score record and one or two history entries per lead
   uint64_t written = 0, skipped = 0;
   auto now = now_ms();
+  run->watched = watched_rules(self, run->org);
   {
     auto w = st.table->write_lock();
     size_t end = std::min(run->ids.size(), run->pos + rescore_chunk);
@@ -302,6 +312,7 @@ void apply_replay(self_ptr self, msg::replay_events& m) {
   std::vector<write_op> ops;
   uint64_t written = 0, skipped = 0;
   auto now = now_ms();
+  run->watched = watched_rules(self, run->org);
   // Applies the events (only those before the carry: the replayer saw to
   // it) to the rules being rebuilt, then stores the lead and its history.
   auto finish_lead = [&](uint64_t id, const rescore_run::replay& r,
@@ -313,11 +324,7 @@ void apply_replay(self_ptr self, msg::replay_events& m) {
     }
     for (auto& ev : events)
       score_event(to->model, *l, ev, &r.only);
-    auto published = l->scored_total;
-    auto detail = "version " + std::to_string(to->version);
-    auto s = note_change(*l, *to, now, score_cause::model_change, detail, ops);
-    publish_score_move(self, *l, *to, s, published, now, score_cause::model_change, detail, ops);
-    put_score_state(*l, ops);
+    finish_rescore(self, *run, *l, now, ops);
     ++written;
   };
   {

@@ -55,6 +55,7 @@ struct rescore_run {
     uint64_t until = 0;     // events before this seq (later ones were scored live)
   };
   std::unordered_map<uint64_t, replay> replays;
+  std::vector<threshold_rule> watched; // the org's threshold rules, read per chunk
   size_t chunks_in_flight = 0;
   bool replaying = false, scanned = false;
 };
@@ -214,12 +215,17 @@ void apply_replay(self_ptr self, msg::replay_events& m);
 /// may still cool in a threshold view of its org.
 void note_published(self_ptr self, const lead& l);
 
+/// The threshold rules the org's views watch now (none without a registry).
+std::vector<threshold_rule> watched_rules(self_ptr self, uint64_t org);
+
 /// After a score move with no change to `l` from `published` (the total its
 /// last message carried) to `s`: a lead.scored message into `ops` when it
-/// crosses a rule of the org's threshold views. Under the write lock.
+/// crosses one of `rules` (the org's watched_rules), and whether the lead
+/// stays warm. Under the write lock.
 void publish_score_move(self_ptr self, lead& l, const model_entry& e, const score& s,
                         int64_t published, millis now, score_cause cause,
-                        std::string_view detail, std::vector<write_op>& ops);
+                        std::string_view detail, const std::vector<threshold_rule>& rules,
+                        std::vector<write_op>& ops);
 
 /// Each sweep tick: starts re-scoring the warm leads as of now.
 void decay_tick(self_ptr self);

@@ -114,9 +114,7 @@ void handle_patch_webhook(const ctx_ptr& ctx, std::string_view id) {
     return ctx->fail(*p);
   w->updated_at = now_ms();
   // A new threshold starts a new view: no lead is hot in it yet.
-  bool reset = before.threshold.has_value() != w->threshold.has_value() ||
-               (w->threshold && (before.threshold->score != w->threshold->score ||
-                                 before.threshold->hysteresis != w->threshold->hysteresis));
+  bool reset = before.threshold != w->threshold;
   std::string stored;
   write_webhook(stored, *w, true);
   std::vector<write_op> ops{{write_op::put, keys::webhook(w->org, w->id), stored}};

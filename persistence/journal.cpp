@@ -112,12 +112,15 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
     }
   }
   rocksdb::WriteBatch wb;
+  // Feed numbers and the webhook tap's views move as the batch is built;
+  // a failed batch is not undone in memory because nothing is committed
+  // after it (the refusal above): the numbers and views that RocksDB holds
+  // are what the next start loads.
   std::vector<feed_message> feed;
-  std::vector<std::pair<uint64_t, uint64_t>> heads_before; // org -> head, to undo a failure
   for (auto& e : batch)
     for (auto& op : e.ops) {
       if (op.kind == write_op::feed)
-        add_feed(wb, op, feed, heads_before);
+        add_feed(wb, op, feed);
       else
         add_op(wb, op);
     }
@@ -125,8 +128,6 @@ std::optional<problem> journal::commit(std::vector<entry>& batch) {
   wo.sync = sync_;
   auto st = db_.db()->Write(wo, &wb);
   if (!st.ok()) {
-    for (auto& [org, head] : heads_before) // nothing was stored: the numbers are free again
-      feed_.heads[org] = head;
     if (!feed.empty() && feed_.settled)
       feed_.settled(false);
     ++stats_.failures;
@@ -161,16 +162,11 @@ void journal::add_op(rocksdb::WriteBatch& wb, const write_op& op) {
 // Numbers one feed op (the org's next seq: commit order), stores it as
 // F<org><seq> and drops the message that falls out of the window.
 void journal::add_feed(rocksdb::WriteBatch& wb, const write_op& op,
-                       std::vector<feed_message>& out,
-                       std::vector<std::pair<uint64_t, uint64_t>>& heads_before) {
+                       std::vector<feed_message>& out) {
   feed_message m;
   if (!decode_feed_op_key(op.key, m))
     return;
-  auto& head = feed_.heads[m.org];
-  if (std::none_of(heads_before.begin(), heads_before.end(),
-                   [&](auto& h) { return h.first == m.org; }))
-    heads_before.emplace_back(m.org, head);
-  m.seq = ++head;
+  m.seq = ++feed_.heads[m.org];
   auto json = std::make_shared<const std::string>(feed_json(m.seq, op.value));
   std::string stored;
   stored.reserve(op.key.size() + json->size());

@@ -102,8 +102,7 @@ private:
 
   void run();
   std::optional<problem> commit(std::vector<entry>& batch);
-  void add_feed(rocksdb::WriteBatch& wb, const write_op& op, std::vector<feed_message>& out,
-                std::vector<std::pair<uint64_t, uint64_t>>& heads_before);
+  void add_feed(rocksdb::WriteBatch& wb, const write_op& op, std::vector<feed_message>& out);
   void add_op(rocksdb::WriteBatch& wb, const write_op& op);
 
   store& db_;

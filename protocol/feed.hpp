@@ -69,6 +69,7 @@ std::string feed_json(uint64_t seq, std::string_view members);
 struct threshold_rule {
   int64_t score = 0;      // hundredths of a point, like totals
   int64_t hysteresis = 0; // hundredths
+  bool operator==(const threshold_rule&) const = default;
 };
 
 /// `left`: a hot lead was deleted; it leaves the view without an alert.
