@@ -69,6 +69,12 @@ std::optional<webhook> webhook_book::find_locked(uint64_t org, uint64_t id) cons
   return std::nullopt;
 }
 
+size_t webhook_book::count(uint64_t org) const {
+  std::lock_guard lock{mtx_};
+  auto i = by_org_.find(org);
+  return i == by_org_.end() ? 0 : i->second.size();
+}
+
 void webhook_book::note_rule(const webhook& w, bool add) {
   if (!rules_ || !(w.kinds & kind_threshold) || !w.threshold)
     return;

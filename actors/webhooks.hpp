@@ -56,6 +56,7 @@ public:
   std::optional<problem> load(store& db);
 
   std::vector<webhook> list(uint64_t org) const;
+  size_t count(uint64_t org) const;
   std::optional<webhook> find(uint64_t org, uint64_t id) const;
   /// A webhook of any org (the sender's lookup).
   std::optional<webhook> find_any(uint64_t id) const;

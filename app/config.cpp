@@ -62,6 +62,17 @@ setter size_field(T config::*member_group, size_t T::*field, size_t lo, size_t h
   return [=](config& c, const std::string& v) { return parse_size(v, (c.*member_group).*field, lo, hi); };
 }
 
+// A duration of at least 10 ms (timers below that are a typo), into the
+// field `field(c)` names.
+template <class Field>
+setter duration_from_10ms(Field field) {
+  return [=](config& c, const std::string& v) {
+    auto& d = field(c);
+    auto e = parse_duration(v, d);
+    return e.empty() && d.count() < 10 ? std::string{"must be at least 10ms"} : e;
+  };
+}
+
 struct option {
   std::string def;
   setter set;
@@ -102,35 +113,19 @@ const std::map<std::string, option>& options() {
        c.replay_window = n;
        return e;
      }}},
-    {"stream.max_queue", {"4096", [](config& c, const std::string& v) {
-       size_t n = 0;
-       auto e = parse_size(v, n, 1, 1000000);
-       c.edge.stream_max_queue = n;
-       return e;
-     }}},
+    {"stream.max_queue", {"4096", size_field(&config::edge, &edge_config::stream_max_queue, 1, 1000000)}},
     {"webhooks.max_attempts", {"10", [](config& c, const std::string& v) {
        size_t n = 0;
        auto e = parse_size(v, n, 1, 100);
        c.webhooks.max_attempts = static_cast<uint32_t>(n);
        return e;
      }}},
-    {"webhooks.retry_base", {"1s", [](config& c, const std::string& v) {
-       auto e = parse_duration(v, c.webhooks.retry_base);
-       return e.empty() && c.webhooks.retry_base.count() < 10 ? "must be at least 10ms" : e;
-     }}},
+    {"webhooks.retry_base", {"1s", duration_from_10ms([](config& c) -> auto& { return c.webhooks.retry_base; })}},
     {"webhooks.retry_max", {"10m", [](config& c, const std::string& v) { return parse_duration(v, c.webhooks.retry_max); }}},
-    {"webhooks.timeout", {"10s", [](config& c, const std::string& v) {
-       auto e = parse_duration(v, c.webhooks.timeout);
-       return e.empty() && c.webhooks.timeout.count() < 10 ? "must be at least 10ms" : e;
-     }}},
+    {"webhooks.timeout", {"10s", duration_from_10ms([](config& c) -> auto& { return c.webhooks.timeout; })}},
     {"webhooks.concurrency", {"4", [](config& c, const std::string& v) { return parse_size(v, c.webhooks.concurrency, 1, 256); }}},
     {"webhooks.keep_delivered", {"1000", [](config& c, const std::string& v) { return parse_size(v, c.webhooks.keep_delivered, 0, 1000000); }}},
-    {"storage.record_interval", {"2s", [](config& c, const std::string& v) {
-       auto e = parse_duration(v, c.record_interval);
-       if (e.empty() && c.record_interval.count() < 10)
-         e = "must be at least 10ms";
-       return e;
-     }}},
+    {"storage.record_interval", {"2s", duration_from_10ms([](config& c) -> auto& { return c.record_interval; })}},
     {"storage.min_free_bytes", {"67108864", [](config& c, const std::string& v) {
        size_t n = 0;
        auto e = parse_size(v, n, 0, 1ull << 50);

@@ -198,6 +198,14 @@ int cmd_serve(const std::vector<std::string>& args) {
                [&book](const feed_message& m, std::vector<write_op>& ops) { book.tap(m, ops); },
                [&book](bool durable) { book.settled(durable); }});
   webhook_sender sender{*db, jr, book, c.webhooks};
+  // The journal's callbacks reach the sender: on every way out (an early
+  // `return 1` too) the journal stops before the sender goes.
+  struct journal_first {
+    journal& j;
+    ~journal_first() {
+      j.stop();
+    }
+  } stop_journal_first{jr};
   book.on_deliveries([&sender](std::vector<webhook_book::due>&& d) { sender.add(std::move(d)); });
   if (auto e = sender.start()) {
     log->critical("{}", e->detail);

@@ -71,7 +71,7 @@ void handle_create_webhook(const ctx_ptr& ctx) {
   webhook w;
   if (auto p = parse_webhook(ctx->req.body, false, w))
     return ctx->fail(*p);
-  if (ctx->env.webhooks->list(ctx->who.org).size() >= 100)
+  if (ctx->env.webhooks->count(ctx->who.org) >= 100)
     return ctx->fail(errc::conflict, "an org has at most 100 webhooks; delete one first");
   w.id = new_id();
   w.org = ctx->who.org;
@@ -164,11 +164,9 @@ void handle_list_deliveries(const ctx_ptr& ctx, std::string_view id) {
         return ctx->fail(errc::invalid_query, "?limit= takes 1 to 500 (deliveries, newest first)");
       limit = n;
     } else if (k == "state") {
-      if (v != "pending" && v != "delivered" && v != "parked")
+      state = parse_state(v);
+      if (!state)
         return ctx->fail(errc::invalid_query, "?state= takes pending, delivered or parked");
-      state = v == "pending" ? delivery::pending
-              : v == "parked" ? delivery::parked
-                              : delivery::delivered;
     } else if (k == "cursor") {
       auto c = parse_id(v);
       if (!c)

@@ -133,6 +133,9 @@ void webhook_sender::begin(uint64_t hook, uint64_t id) {
   std::string why;
   auto ep = w ? parse_endpoint(w->url, why) : std::nullopt;
   if (!d || d->state != delivery::pending || !ep) { // settled, or its webhook is gone
+    if (d && !w) // a record written while its webhook was being deleted: drop it
+      jr_.append({{write_op::del, keys::delivery(hook, id), {}}},
+                 [](const std::optional<problem>&) {}, 0);
     --hooks_[hook].in_flight;
     return asio::post(ioc_, [this, hook] { pump(hook); });
   }

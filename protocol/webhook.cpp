@@ -23,8 +23,16 @@ constexpr kind_name kind_names[] = {{kind_lead_created, "lead.created"},
                                     {kind_threshold, "lead.threshold_crossed"},
                                     {kind_job_progress, "job.progress"},
                                     {kind_lead_scored, "lead.scored"}};
-constexpr std::string_view kinds_known =
-  "lead.created, lead.updated, lead.deleted, lead.scored, lead.threshold_crossed, job.progress";
+// "lead.created, lead.updated, ...": for error messages.
+const std::string& kinds_known() {
+  static const std::string names = [] {
+    std::string out;
+    for (auto& k : kind_names)
+      out += (out.empty() ? "" : ", ") + std::string{k.name};
+    return out;
+  }();
+  return names;
+}
 
 constexpr size_t max_url = 2000;
 
@@ -61,24 +69,24 @@ std::optional<problem> parse_threshold(element v, std::optional<threshold_rule>&
 std::optional<problem> parse_kinds(element v, uint8_t& out) {
   simdjson::dom::array a;
   if (v.get_array().get(a))
-    return wrong_type("events", "an array of event kinds (" + std::string{kinds_known} + ")");
+    return wrong_type("events", "an array of event kinds (" + kinds_known() + ")");
   out = 0;
   for (auto x : a) {
     std::string_view s;
     if (x.get_string().get(s))
-      return wrong_type("events", "an array of strings (" + std::string{kinds_known} + ")");
+      return wrong_type("events", "an array of strings (" + kinds_known() + ")");
     uint8_t bit = 0;
     for (auto& k : kind_names)
       if (k.name == s)
         bit = k.bit;
     if (!bit)
       return bad(errc::invalid_field, "unknown event kind '" + std::string{s.substr(0, 60)} +
-                                        "' in 'events' (known: " + std::string{kinds_known} + ")");
+                                        "' in 'events' (known: " + kinds_known() + ")");
     out |= bit;
   }
   if (!out)
     return bad(errc::invalid_field, "'events' must name at least one kind (" +
-                                      std::string{kinds_known} + ")");
+                                      kinds_known() + ")");
   return std::nullopt;
 }
 
@@ -179,7 +187,7 @@ std::optional<problem> parse_webhook(std::string_view body, bool is_patch, webho
     return bad(errc::invalid_field, "field 'url' is required: where deliveries are POSTed");
   if (!is_patch && !has_kinds)
     return bad(errc::invalid_field,
-               "field 'events' is required: the kinds to deliver (" + std::string{kinds_known} + ")");
+               "field 'events' is required: the kinds to deliver (" + kinds_known() + ")");
   if ((w.kinds & kind_threshold) && !w.threshold)
     return bad(errc::invalid_field, "'lead.threshold_crossed' needs 'threshold': {\"score\": "
                                     "80, \"hysteresis\": 5}");
@@ -273,6 +281,13 @@ std::string_view state_name(delivery::state_t s) {
   return "pending";
 }
 
+std::optional<delivery::state_t> parse_state(std::string_view name) {
+  for (auto s : {delivery::pending, delivery::delivered, delivery::parked})
+    if (state_name(s) == name)
+      return s;
+  return std::nullopt;
+}
+
 void write_delivery(std::string& out, const delivery& d, bool with_body) {
   out += "{\"id\":\"";
   append_id(out, d.id);
@@ -344,9 +359,7 @@ std::optional<delivery> decode_delivery(std::string_view stored) {
     } else if (key == "type" && !v.get_string().get(s)) {
       d.type = s;
     } else if (key == "state" && !v.get_string().get(s)) {
-      d.state = s == "delivered" ? delivery::delivered
-                : s == "parked"  ? delivery::parked
-                                 : delivery::pending;
+      d.state = parse_state(s).value_or(delivery::pending);
     } else if (key == "attempts" && !v.get_uint64().get(n)) {
       d.attempts = static_cast<uint32_t>(n);
     } else if (key == "created_at" && !v.get_string().get(s)) {

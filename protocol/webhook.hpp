@@ -86,6 +86,8 @@ struct delivery {
 inline constexpr size_t delivery_recent_attempts = 5;
 
 std::string_view state_name(delivery::state_t s);
+/// The state a name stands for (state_name's inverse); none for another name.
+std::optional<delivery::state_t> parse_state(std::string_view name);
 
 /// The delivery as JSON (the body as a "body" member when `with_body`).
 void write_delivery(std::string& out, const delivery& d, bool with_body);
