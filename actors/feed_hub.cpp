@@ -62,9 +62,9 @@ feed_hub::replay feed_hub::since(uint64_t org, uint64_t after) const {
   auto& f = i->second;
   out.head = f.head;
   out.oldest = f.window.empty() ? f.head + 1 : f.window.front().seq;
-  for (auto& m : f.window)
-    if (m.seq > after)
-      out.messages.push_back(m);
+  auto from = std::upper_bound(f.window.begin(), f.window.end(), after,
+                               [](uint64_t seq, const feed_message& m) { return seq < m.seq; });
+  out.messages.assign(from, f.window.end()); // the window is in seq order
   return out;
 }
 

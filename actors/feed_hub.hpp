@@ -77,10 +77,6 @@ public:
   /// `window`: messages kept per org (stream.replay_window).
   explicit feed_hub(size_t window) : window_(window) {}
 
-  size_t window() const {
-    return window_;
-  }
-
   /// Fills the windows from RocksDB; before the journal publishes.
   std::optional<problem> load(store& db);
 

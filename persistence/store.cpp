@@ -140,11 +140,7 @@ void store::close(bool sync_wal) {
 }
 
 std::optional<std::string> store::get_meta(std::string_view name) {
-  std::string value;
-  auto st = db_->Get(rocksdb::ReadOptions{}, keys::meta(name), &value);
-  if (!st.ok())
-    return std::nullopt;
-  return value;
+  return get(keys::meta(name));
 }
 
 std::optional<problem> store::put_meta(std::string_view name, std::string_view value) {

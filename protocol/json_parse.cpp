@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "protocol/scoring_model.hpp" // max_abs_points
+
 namespace hotlead::json_detail {
 
 simdjson::dom::parser& thread_parser() {
@@ -42,12 +44,23 @@ std::optional<problem> parse_object(std::string_view body, object& obj, std::str
   return as_object(doc, obj, what);
 }
 
-bool points_value(element v, int64_t& out) {
-  double d = 0;
-  if (v.get_double().get(d) || !std::isfinite(d) || std::fabs(d) > 1e6)
-    return false;
-  out = std::llround(d * 100);
-  return true;
+std::string_view points_error(element v, int64_t& out) {
+  double x = 0;
+  if (v.type() == element_type::INT64)
+    x = static_cast<double>(v.get_int64().value());
+  else if (v.type() == element_type::UINT64)
+    x = static_cast<double>(v.get_uint64().value());
+  else if (v.type() == element_type::DOUBLE)
+    x = v.get_double().value();
+  else
+    return "must be a number of points";
+  if (!std::isfinite(x) || std::fabs(x) > max_abs_points)
+    return "must be between -1000000 and 1000000";
+  double h = x * 100;
+  if (std::fabs(h - std::round(h)) > 1e-6)
+    return "may have at most two decimals (points are counted in hundredths)";
+  out = std::llround(h);
+  return {};
 }
 
 bool has_control_chars(std::string_view s) {

@@ -34,9 +34,15 @@ std::optional<problem> as_object(element doc, object& obj, std::string_view what
 std::optional<problem> parse_object(std::string_view body, object& obj, std::string_view what);
 bool has_control_chars(std::string_view s);
 
-/// Points as hundredths (a threshold, a hysteresis): a finite number within
-/// +-1,000,000; false when `v` is not one.
-bool points_value(element v, int64_t& out);
+/// Points as hundredths (a rule's points, a threshold): a finite number
+/// within +-1,000,000 with at most two decimals; otherwise what is wrong
+/// with it ("must be ..."), and `out` unchanged.
+std::string_view points_error(element v, int64_t& out);
+
+/// points_error() found nothing wrong.
+inline bool points_value(element v, int64_t& out) {
+  return points_error(v, out).empty();
+}
 
 /// A single-line text field: a string of at most `max_len` characters
 /// without control characters, or null when `nullable`.

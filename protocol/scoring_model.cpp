@@ -32,21 +32,8 @@ struct at {
 
 std::optional<problem> points_of(const at& where, std::string_view name, element v,
                                  centipoints& out) {
-  double x = 0;
-  if (v.type() == element_type::INT64)
-    x = static_cast<double>(v.get_int64().value());
-  else if (v.type() == element_type::UINT64)
-    x = static_cast<double>(v.get_uint64().value());
-  else if (v.type() == element_type::DOUBLE)
-    x = v.get_double().value();
-  else
-    return where.fail(name, "must be a number of points");
-  if (!std::isfinite(x) || std::fabs(x) > max_abs_points)
-    return where.fail(name, "must be between -1000000 and 1000000");
-  double h = x * 100;
-  if (std::fabs(h - std::round(h)) > 1e-6)
-    return where.fail(name, "may have at most two decimals (points are counted in hundredths)");
-  out = static_cast<centipoints>(std::llround(h));
+  if (auto why = points_error(v, out); !why.empty())
+    return where.fail(name, why);
   return std::nullopt;
 }
 
