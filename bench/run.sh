@@ -5,7 +5,8 @@
 #   bench/run.sh [reads|writes|mixed|recovery|score|import|rescore|train|ws-fanout|all]
 #                [--quick] [--repeat N] [--duration SECS] [--leads N] [--connections N]
 #                [--subscribers N] [--topic both|lead|leads] [--watchers W] [--rate R]
-#                [--low-rate R] [--capacity-rate R] [--keep]
+#                [--low-rate R] [--capacity-rate R] [--cycles K]
+#                [--subscriber-priority idle|normal] [--keep]
 #
 #   reads     nginx fixed 200 "ok" (1 and 2 workers), nginx fixed 200 with the same
 #             lead JSON, vs hotlead GET /v1/leads/{id} (--durability async, 10k leads
@@ -32,8 +33,10 @@
 #             (a) each subscriber on "lead:<id>" of its own leads (2N leads, each
 #             watched by --watchers W, default 1), writes paced at --rate (default
 #             10000/s): write-to-delivery latency (target p99 < 5 ms), then writes/s
-#             as fast as --connections go with the subscribers attached vs without
-#             (target: within 20%); (b) all of them on "leads" (every write to every
+#             as fast as --connections go with the subscribers attached vs without,
+#             --cycles K (default 3) windows with them, each between two without
+#             (target: within 20%); the subscribers' thread is SCHED_IDLE unless
+#             --subscriber-priority normal; (b) all of them on "leads" (every write to every
 #             subscriber) at --low-rate (default 100/s, 0 skips it), and at
 #             --capacity-rate (default 250/s, more than the server delivers, 0 skips
 #             it): the deliveries/s it sustains. --topic lead: (a) alone; --topic
@@ -64,6 +67,8 @@ WS_LOW_RATE=100
 WS_CAPACITY_RATE=250
 WS_TOPIC=both
 WS_WATCHERS=1
+WS_CYCLES=3
+WS_PRIORITY=idle
 
 # The comment block at the top of this file.
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -84,6 +89,8 @@ while [[ $# -gt 0 ]]; do
     --capacity-rate) WS_CAPACITY_RATE="$2"; shift ;;
     --topic) WS_TOPIC="$2"; shift ;;
     --watchers) WS_WATCHERS="$2"; shift ;;
+    --cycles) WS_CYCLES="$2"; shift ;;
+    --subscriber-priority) WS_PRIORITY="$2"; shift ;;
     --keep) KEEP=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -849,7 +856,8 @@ print("%s | %6s | %9.2f | %9.2f | %9.2f | %9d | %8.2f %8.2f | %8.2f %8.2f %8.2f%
 wsfanout() {
   local out=$1; shift
   "$WSFANOUT" --subscribers "$SUBSCRIBERS" --connections "$CONNS" --duration "$DURATION" \
-    --warmup "$WARMUP" "$@" >"$out" 2>"$out.err" || { cat "$out.err" >&2; return 1; }
+    --warmup "$WARMUP" --subscriber-priority "$WS_PRIORITY" "$@" >"$out" 2>"$out.err" ||
+    { cat "$out.err" >&2; return 1; }
   grep -v '^setup:' "$out.err" >&2 || true
 }
 
@@ -872,7 +880,7 @@ scenario_ws_fanout() {
   local common=(--port "$ph" --key "$key" --server-pid "$HL_PID")
   for r in $(seq "$REPEAT"); do
     echo " run $r: ${target[*]}, paced at $WS_RATE/s, then as fast as it goes" >&2
-    wsfanout "$o/t.$r" "${common[@]}" "${target[@]}" --rate "$WS_RATE"
+    wsfanout "$o/t.$r" "${common[@]}" "${target[@]}" --rate "$WS_RATE" --cycles "$WS_CYCLES"
     [[ $WS_TOPIC == lead ]] && continue
     if [[ $WS_LOW_RATE != 0 ]]; then
       echo " run $r: --topic leads, paced at $WS_LOW_RATE/s" >&2

@@ -1,27 +1,31 @@
 // hotlead-wsfanout's benchmark: what N subscribers of the change feed cost
 // the writers, and how long a change takes to reach them. The subscribers
 // take every change ("leads"), or with --topic lead each one the changes of
-// its own leads, so that a write reaches --watchers of them. Four phases, each
-// a warm-up and a measured window, on fresh writer connections:
-//   1. writes as fast as C connections go, no subscriber (the reference);
+// its own leads, so that a write reaches --watchers of them. The phases,
+// each a warm-up and a measured window, on fresh writer connections:
+//   1. writes as fast as C connections go, no subscriber;
 //   2. N subscribers connected, writes paced at --rate: write-to-delivery
 //      latency over every subscriber's receipt (send time from the writer's
 //      send_log, receipt time on the same steady_clock), deliveries/s;
-//   3. writes as fast as they go with the N subscribers attached (those
-//      dropped in phase 2 subscribe again first, live from then);
-//   4. the subscribers closed, as fast as they go again.
-// The write-throughput ratio is phase 3 over the mean of 1 and 4, so a
-// server that slows down as its data grows is not blamed on the subscribers.
+//   3. --cycles K times: writes as fast as they go with the N subscribers
+//      attached (the closed or dropped ones subscribe again first, live
+//      from then), then with them closed.
+// So each "with" window lies between two "without" ones, and its ratio is
+// its writes/s over their mean: a server that slows down as its data grows,
+// or a background compaction in one window, is not blamed on the
+// subscribers. The reported ratio is the median of the K ratios.
 // A subscriber the server drops (a slow consumer) is counted, not
-// reconnected within a phase: a phase whose subscribers were all dropped
+// reconnected within a window: a window whose subscribers were all dropped
 // measured writes without them, which its `live_at_end` shows.
 // --skip-max-rate runs phase 2 alone. Threading: main, through fanout (ws_fanout.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ws_fanout.hpp"
 
@@ -42,32 +46,41 @@ public:
   bench_run(const fanout_options& o, fanout& f) : o_(o), f_(f) {}
 
   int run() {
-    std::optional<phase_report> before, with, after;
-    if (!o_.skip_max_rate && !(before = phase("1/4 max rate, no subscribers", 0, false)))
+    std::vector<phase_report> without, with;
+    auto max_rate = [&](std::vector<phase_report>& into, std::string name) {
+      auto p = phase(name.c_str(), 0, false);
+      if (p)
+        into.push_back(std::move(*p));
+      return p.has_value();
+    };
+    if (!o_.skip_max_rate && !max_rate(without, "1 max rate, no subscribers"))
       return 1;
     if (!subscribe())
       return 1;
-    auto paced = phase("2/4 paced, subscribers attached", o_.rate, true);
+    auto paced = phase("2 paced, subscribers attached", o_.rate, true);
     if (!paced)
       return 1;
     auto latency = run_on(f_.sub_io, [&] { return f_.env.latency; });
-    if (!o_.skip_max_rate) {
-      run_on(f_.sub_io, [&, acked = acked()] { f_.subs.reopen_dropped(acked); });
+    for (size_t k = 1; !o_.skip_max_rate && k <= o_.cycles; ++k) {
+      run_on(f_.sub_io, [&, acked = acked()] { f_.subs.reopen(acked); });
       f_.wait_for_subscribers([&] { return settled(); }, 120);
-      if (!(with = phase("3/4 max rate, subscribers attached", 0, false)))
+      auto cycle = "3." + std::to_string(k) + " max rate, ";
+      if (!max_rate(with, cycle + "subscribers attached"))
         return 1;
       run_on(f_.sub_io, [&] { f_.subs.close_all(); });
       f_.wait_for_subscribers([&] { return live() == 0; }, 10);
-      if (!(after = phase("4/4 max rate, subscribers closed", 0, false)))
+      if (!max_rate(without, cycle + "subscribers closed"))
         return 1;
     }
     f_.stop(); // the subscribers are read directly from here on
+    std::vector<const phase_report*> all{&*paced};
+    for (auto* v : {&without, &with})
+      for (auto& p : *v)
+        all.push_back(&p);
     std::printf("{\"mode\":\"bench\",%s,\"paced\":%s,\"max_rate\":%s,%s}\n", setup_json().c_str(),
                 paced_json(*paced, latency).c_str(),
-                with ? max_rate_json(*before, *with, *after).c_str() : "null",
-                outcome_json({&*paced, before ? &*before : nullptr, with ? &*with : nullptr,
-                              after ? &*after : nullptr})
-                  .c_str());
+                with.empty() ? "null" : max_rate_json(without, with).c_str(),
+                outcome_json(all).c_str());
     return 0;
   }
 
@@ -176,10 +189,10 @@ private:
   std::string setup_json() const {
     return fmt("\"topic\":\"%s\",\"watchers\":%zu,\"subscribers\":%zu,\"subscribed\":%zu,"
                "\"connect_s\":%.2f,\"leads\":%zu,\"connections\":%zu,\"warmup_s\":%.1f,"
-               "\"duration_s\":%.1f",
+               "\"duration_s\":%.1f,\"cycles\":%zu,\"subscriber_priority\":\"%s\"",
                o_.per_lead_topics ? "lead" : "leads", o_.per_lead_topics ? o_.watchers : o_.subscribers,
                o_.subscribers, subscribed_, connect_s_, o_.leads, o_.connections, o_.warmup,
-               o_.duration);
+               o_.duration, o_.cycles, o_.subscriber_idle ? "idle" : "normal");
   }
 
   std::string paced_json(const phase_report& p, const histogram& lat) const {
@@ -205,27 +218,71 @@ private:
                                           : cpu_s * 1e6 / static_cast<double>(p.w.ok_in_window);
   }
 
-  std::string max_rate_json(const phase_report& before, const phase_report& with,
-                            const phase_report& after) const {
-    double reference = (rate_of(before) + rate_of(after)) / 2;
-    return fmt("{\"without_before\":%.1f,\"with\":%.1f,\"without_after\":%.1f,\"ratio\":%.3f,"
-               "\"write_p99_us_without\":%.1f,\"write_p99_us_with\":%.1f,"
+  static double median(std::vector<double> v) {
+    if (v.empty())
+      return -1;
+    std::sort(v.begin(), v.end());
+    auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  static std::string json_list(const std::vector<double>& v, const char* f) {
+    std::string out = "[";
+    for (auto x : v)
+      out += (out.size() > 1 ? "," : "") + fmt(f, x);
+    return out + "]";
+  }
+
+  // Window k of `with` lies between windows k and k+1 of `without`.
+  std::string max_rate_json(const std::vector<phase_report>& without,
+                            const std::vector<phase_report>& with) const {
+    std::vector<double> ratios;
+    for (size_t k = 0; k < with.size(); ++k) {
+      double reference = (rate_of(without[k]) + rate_of(without[k + 1])) / 2;
+      ratios.push_back(reference > 0 ? rate_of(with[k]) / reference : 0.0);
+    }
+    auto each = [](const std::vector<phase_report>& ps, auto value) {
+      std::vector<double> v;
+      for (auto& p : ps)
+        v.push_back(value(p));
+      return v;
+    };
+    auto med = [&](const std::vector<phase_report>& ps, auto value) {
+      return median(each(ps, value));
+    };
+    auto rate = [&](const phase_report& p) { return rate_of(p); };
+    auto server = [&](const phase_report& p) { return per_write(p, p.server_cpu_s); };
+    auto client = [&](const phase_report& p) { return per_write(p, p.client_cpu_s); };
+    uint64_t receipts = 0, undelivered = 0;
+    size_t dropped = 0, live_at_end = o_.subscribers;
+    double sub_cpu = 0;
+    for (auto& p : with) {
+      receipts += p.receipts;
+      undelivered += p.undelivered;
+      dropped += p.dropped;
+      live_at_end = std::min(live_at_end, p.live_at_end);
+      sub_cpu += p.sub_cpu_s;
+    }
+    return fmt("{\"without\":%s,\"with\":%s,\"ratios\":%s,\"ratio\":%.3f,",
+               json_list(each(without, rate), "%.1f").c_str(),
+               json_list(each(with, rate), "%.1f").c_str(), json_list(ratios, "%.3f").c_str(),
+               median(ratios)) +
+           fmt("\"write_p99_us_without\":%.1f,\"write_p99_us_with\":%.1f,"
                "\"with_delivered_per_s\":%.1f,\"with_dropped\":%zu,\"with_live_at_end\":%zu,"
-               "\"with_undelivered\":%" PRIu64 ",\"server_cpu_us_per_write\":[%.2f,%.2f,%.2f],"
-               "\"client_cpu_us_per_write\":[%.2f,%.2f,%.2f],"
+               "\"with_undelivered\":%" PRIu64 ",",
+               med(without, [](auto& p) { return us(p.w.latency, 0.99); }),
+               med(with, [](auto& p) { return us(p.w.latency, 0.99); }),
+               per_s(receipts) / static_cast<double>(with.size()), dropped, live_at_end,
+               undelivered) +
+           fmt("\"server_cpu_us_per_write\":{\"without\":%.2f,\"with\":%.2f},"
+               "\"client_cpu_us_per_write\":{\"without\":%.2f,\"with\":%.2f},"
                "\"subscriber_cpu_us_per_delivery_with\":%.2f}",
-               rate_of(before), rate_of(with), rate_of(after),
-               reference > 0 ? rate_of(with) / reference : 0.0, us(before.w.latency, 0.99),
-               us(with.w.latency, 0.99), per_s(with.receipts), with.dropped, with.live_at_end,
-               with.undelivered, per_write(before, before.server_cpu_s),
-               per_write(with, with.server_cpu_s), per_write(after, after.server_cpu_s),
-               per_write(before, before.client_cpu_s), per_write(with, with.client_cpu_s),
-               per_write(after, after.client_cpu_s),
-               with.receipts ? with.sub_cpu_s * 1e6 / static_cast<double>(with.receipts) : -1.0);
+               med(without, server), med(with, server), med(without, client), med(with, client),
+               receipts ? sub_cpu * 1e6 / static_cast<double>(receipts) : -1.0);
   }
 
   // Errors of every phase and what the subscribers saw (after fanout::stop()).
-  std::string outcome_json(std::initializer_list<const phase_report*> phases) const {
+  std::string outcome_json(const std::vector<const phase_report*>& phases) const {
     uint64_t non2xx = 0, socket = 0, violations = 0;
     std::string first_error, first_violation, drop_reason;
     for (auto* p : phases) {

@@ -171,10 +171,10 @@ public:
     for (auto& s : subs)
       s->open(0, acked);
   }
-  /// Subscribes the dropped ones again, live from now.
-  void reopen_dropped(const std::vector<uint64_t>& acked) {
+  /// Subscribes the dropped and closed ones again, live from now.
+  void reopen(const std::vector<uint64_t>& acked) {
     for (auto& s : subs)
-      if (s->current() == subscriber::state::dropped)
+      if (s->current() == subscriber::state::dropped || s->current() == subscriber::state::closed)
         s->open(0, acked);
   }
   void close_all() {

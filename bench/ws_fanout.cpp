@@ -45,6 +45,12 @@ constexpr const char* usage = R"(usage: hotlead-wsfanout --key KEY [--check] [op
   --rate R            paced writes/s (default 10000; --check 2000)
   --duration D        seconds measured in each bench phase (default 10)
   --warmup W          seconds before each measured window (default 1)
+  --cycles K          max-rate windows with the subscribers attached, each
+                      between two without them (default 3)
+  --subscriber-priority P
+                      idle (default): the subscribers' thread is SCHED_IDLE,
+                      so that their wake-ups do not preempt the server on
+                      this machine; normal: as the writer's thread
   --skip-max-rate     the paced phase alone (no max-rate phases)
   --server-pid PID    also report the server's CPU time per delivery
   --check             functional check instead of the benchmark: --writes M
@@ -83,7 +89,7 @@ std::optional<fanout_options> parse_args(int argc, char** argv) {
     o.connections = 8;
     o.rate = 2000;
   }
-  std::string topic = "leads";
+  std::string topic = "leads", priority = "idle";
   // The options that take a value, each read into its field.
   using setter = std::function<void(const std::string&)>;
   auto into = [](auto& field) -> setter {
@@ -96,6 +102,7 @@ std::optional<fanout_options> parse_args(int argc, char** argv) {
     {"--watchers", into(o.watchers)},   {"--connections", into(o.connections)},
     {"--rate", into(o.rate)},           {"--duration", into(o.duration)},
     {"--warmup", into(o.warmup)},       {"--writes", into(o.writes)},
+    {"--cycles", into(o.cycles)},       {"--subscriber-priority", into(priority)},
     {"--timeout", into(o.timeout)},     {"--server-pid", into(o.server_pid)},
   };
   for (size_t i = 0; i < args.size(); ++i) {
@@ -126,8 +133,13 @@ std::optional<fanout_options> parse_args(int argc, char** argv) {
   if (topic != "leads" && topic != "lead")
     return fail("--topic is leads or lead, not " + topic);
   o.per_lead_topics = topic == "lead";
-  if (!o.leads || !o.subscribers || !o.connections || !o.watchers)
-    return fail("--leads, --subscribers, --connections and --watchers must be at least 1");
+  if (priority != "idle" && priority != "normal")
+    return fail("--subscriber-priority is idle or normal, not " + priority);
+  // --check is a functional test run beside others: normal priority.
+  o.subscriber_idle = priority == "idle" && !o.check;
+  if (!o.leads || !o.subscribers || !o.connections || !o.watchers || !o.cycles)
+    return fail("--leads, --subscribers, --connections, --watchers and --cycles must be at "
+                "least 1");
   if (o.per_lead_topics && (o.leads < o.subscribers || o.watchers > o.subscribers))
     return fail("--topic lead needs --leads >= --subscribers >= --watchers "
                 "(every subscriber watches a lead, no lead twice by one subscriber)");

@@ -13,6 +13,7 @@
 
 #include <boost/asio.hpp>
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -46,6 +47,8 @@ struct fanout_options {
   double rate = 10000;
   double duration = 10; // s, each bench phase's measured window
   double warmup = 1;    // s, before each window
+  size_t cycles = 3;    // max-rate "with" windows, each between two "without"
+  bool subscriber_idle = true; // the subscribers' thread at SCHED_IDLE
   bool skip_max_rate = false; // the paced phase alone
   int server_pid = 0;          // > 0: report the server's CPU time per delivery
   uint64_t writes = 2000;      // --check
@@ -111,11 +114,26 @@ struct fanout {
     for (size_t i = 0; i < ids.size(); ++i)
       env.lead_index.emplace(parse_hex_id(ids[i]), static_cast<uint32_t>(i));
     env.log = &log;
-    for (auto* ioc : {&writer_io, &sub_io})
-      threads.emplace_back([ioc] {
-        auto guard = asio::make_work_guard(*ioc);
-        ioc->run();
-      });
+    threads.emplace_back([this] {
+      auto guard = asio::make_work_guard(writer_io);
+      writer_io.run();
+    });
+    threads.emplace_back([this, idle = o.subscriber_idle] {
+      // The subscribers stand in for clients on other machines. On this one
+      // a subscriber woken by a delivery would preempt the server thread
+      // that sent it (loopback wakes the receiver inside the sender's
+      // send); at SCHED_IDLE they take the CPU the server and the writer
+      // leave, and their queue at the server drops them if that is not
+      // enough (with_live_at_end says so).
+      if (idle) {
+        sched_param none{};
+        if (sched_setscheduler(0, SCHED_IDLE, &none) != 0)
+          std::fprintf(stderr, "hotlead-wsfanout: cannot make the subscribers' thread "
+                               "SCHED_IDLE; they run at normal priority\n");
+      }
+      auto guard = asio::make_work_guard(sub_io);
+      sub_io.run();
+    });
   }
   ~fanout() {
     stop();

@@ -2,7 +2,7 @@
 the hotlead-wsfanout runs in DIR and prints one table per kind of run with a
 median row, and whether the targets were met. The kinds, each present for
 runs 1..REPEAT or not at all:
-  t.N  paced at RATE, then the max-rate phases (per-lead topics, or "leads")
+  t.N  paced at RATE, then the max-rate windows (per-lead topics, or "leads")
   l.N  every subscriber on "leads", paced at a rate the server sustains
   c.N  every subscriber on "leads", paced above what the server delivers:
        its deliveries/s is the server's capacity
@@ -57,36 +57,37 @@ def paced_table(runs, what):
 
 
 def max_rate_table(runs):
-    """Prints the max-rate phases of each run; returns the median ratio."""
+    """Prints the max-rate windows of each run; returns the median ratio."""
+    first = runs[0]
     print()
-    print("as fast as the connections go: writes/s without subscribers (before they connect, "
-          "after they close) and with them attached:")
-    print("%-6s | %10s %10s %10s | %6s | %11s | %12s | %10s %10s"
-          % ("run", "without", "with", "without", "ratio", "live at end", "deliveries/s",
+    print("as fast as the connections go: writes/s in %d windows with the subscribers attached, "
+          "each between two without them (subscribers' thread: %s priority):"
+          % (first.get("cycles", 1), first.get("subscriber_priority", "normal")))
+    print("%-6s | %-31s | %-23s | %-20s | %6s | %11s | %12s | %10s %10s"
+          % ("run", "without", "with", "ratios", "ratio", "live at end", "deliveries/s",
              "p99 w/o ms", "p99 w/ ms"))
     for i, j in enumerate(runs):
         m = j["max_rate"]
-        print("%-6s | %10.0f %10.0f %10.0f | %6.2f | %5d/%5d | %12.0f | %10.1f %10.1f"
-              % (i + 1, m["without_before"], m["with"], m["without_after"], m["ratio"],
+        print("%-6s | %-31s | %-23s | %-20s | %6.2f | %5d/%5d | %12.0f | %10.1f %10.1f"
+              % (i + 1, " ".join("%.0f" % v for v in m["without"]),
+                 " ".join("%.0f" % v for v in m["with"]),
+                 " ".join("%.2f" % v for v in m["ratios"]), m["ratio"],
                  m["with_live_at_end"], j["subscribed"], m["with_delivered_per_s"],
                  m["write_p99_us_without"] / 1e3, m["write_p99_us_with"] / 1e3))
     ratio = statistics.median(j["max_rate"]["ratio"] for j in runs)
-    print("%-6s | %10s %10s %10s | %6.2f |" % ("median", "", "", "", ratio))
-    print("(ratio: with / the mean of both without; live at end: subscribers the server had not "
+    print("%-6s | %-31s | %-23s | %-20s | %6.2f |" % ("median", "", "", "", ratio))
+    print("(a window's ratio: its writes/s over the mean of the two without it either side; a "
+          "run's ratio: the median of its windows'; live at end: subscribers the server had not "
           "dropped as slow consumers)")
-    if all("server_cpu_us_per_write" in j["max_rate"] for j in runs):
-        def med(key, i):
-            return statistics.median(j["max_rate"][key][i] for j in runs)
-        s_wo = statistics.median((j["max_rate"]["server_cpu_us_per_write"][0] +
-                                  j["max_rate"]["server_cpu_us_per_write"][2]) / 2 for j in runs)
-        c_wo = statistics.median((j["max_rate"]["client_cpu_us_per_write"][0] +
-                                  j["max_rate"]["client_cpu_us_per_write"][2]) / 2 for j in runs)
-        s_w, c_w = med("server_cpu_us_per_write", 1), med("client_cpu_us_per_write", 1)
-        sub = statistics.median(j["max_rate"]["subscriber_cpu_us_per_delivery_with"]
-                                for j in runs)
-        print("CPU us per write (medians): server %.1f without, %.1f with; client (writer and "
-              "subscribers) %.1f without, %.1f with; the subscribers' thread %.1f per delivery"
-              % (s_wo, s_w, c_wo, c_w, sub))
+
+    def med(key, side):
+        return statistics.median(j["max_rate"][key][side] for j in runs)
+    sub = statistics.median(j["max_rate"]["subscriber_cpu_us_per_delivery_with"] for j in runs)
+    print("CPU us per write (medians): server %.1f without, %.1f with; client (writer and "
+          "subscribers) %.1f without, %.1f with; the subscribers' thread %.1f per delivery"
+          % (med("server_cpu_us_per_write", "without"), med("server_cpu_us_per_write", "with"),
+             med("client_cpu_us_per_write", "without"), med("client_cpu_us_per_write", "with"),
+             sub))
     return ratio
 
 
