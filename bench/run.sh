@@ -862,10 +862,11 @@ wsfanout() {
 }
 
 # One server (sync durability, as users run it). Per repetition: t.N, the run
-# at --rate with all four phases (bench/ws_bench.hpp), on per-lead topics
-# (2N leads) unless --topic leads; unless --topic lead, l.N and c.N, every
-# subscriber on "leads", the paced phase alone at --low-rate and at
-# --capacity-rate. Each run creates its own leads in the org.
+# at --rate, then the max-rate windows with and without subscribers
+# (bench/ws_bench.hpp), on per-lead topics (2N leads) unless --topic leads;
+# unless --topic lead, l.N and c.N, every subscriber on "leads", the paced
+# phase alone at --low-rate and at --capacity-rate. Each run creates its own
+# leads in the org.
 scenario_ws_fanout() {
   case "$WS_TOPIC" in both|lead|leads) ;; *) echo "run.sh: --topic is both, lead or leads" >&2; exit 2 ;; esac
   local load_before; load_before=$(busy)

@@ -62,7 +62,7 @@ def max_rate_table(runs):
     print()
     print("as fast as the connections go: writes/s in %d windows with the subscribers attached, "
           "each between two without them (subscribers' thread: %s priority):"
-          % (first.get("cycles", 1), first.get("subscriber_priority", "normal")))
+          % (first["cycles"], first["subscriber_priority"]))
     print("%-6s | %-31s | %-23s | %-20s | %6s | %11s | %12s | %10s %10s"
           % ("run", "without", "with", "ratios", "ratio", "live at end", "deliveries/s",
              "p99 w/o ms", "p99 w/ ms"))
